@@ -1,0 +1,228 @@
+"""Which of the paper's hypotheses hold for a given problem, and what follows if not.
+
+>>> print(assumptions_report(X, Y, r=5, rep=c4_rotations(14)))   # doctest: +SKIP
+
+The report never refuses a problem: every solver still returns the (minimum-norm)
+global optimum. It tells the reader which statements apply as stated.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validation import (check_lam, check_rank_bound, check_samples,
+                          check_square_stack)
+from .groups import Representation, is_group
+from .linalg import numerical_rank, rank_tolerance
+from .problems import (augmented_problem, hardwired_problem, plain_problem,
+                       regularized_problems)
+
+__all__ = ["Check", "AssumptionsReport", "assumptions_report"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One hypothesis: whether it holds, the measurement, and the consequence if not."""
+
+    key: str
+    statement: str
+    holds: bool
+    detail: str
+    consequence: str
+    used_by: str
+
+    def __str__(self) -> str:
+        mark = " ok " if self.holds else "FAIL"
+        text = f"[{mark}] {self.statement}: {self.detail}  ({self.used_by})"
+        if not self.holds:
+            text += "\n" + textwrap.fill(self.consequence, width=88, initial_indent="       -> ",
+                                        subsequent_indent="          ")
+        return text
+
+
+class AssumptionsReport:
+    """A printable list of :class:`Check` results. Index it by key, e.g.
+    ``report["full_rank_data"].holds``."""
+
+    def __init__(self, header: str, checks: list[Check]) -> None:
+        self.header = header
+        self.checks = checks
+
+    def __getitem__(self, key: str) -> Check:
+        for c in self.checks:
+            if c.key == key:
+                return c
+        raise KeyError(f"no check {key!r}; available: {', '.join(c.key for c in self.checks)}")
+
+    def __iter__(self):
+        return iter(self.checks)
+
+    @property
+    def all_hold(self) -> bool:
+        """True when every checked hypothesis holds."""
+        return all(c.holds for c in self.checks)
+
+    def failed(self) -> list[str]:
+        """Keys of the hypotheses that fail."""
+        return [c.key for c in self.checks if not c.holds]
+
+    def __str__(self) -> str:
+        return "\n".join([self.header] + ["  " + str(c).replace("\n", "\n  ") for c in self.checks])
+
+    __repr__ = __str__
+
+
+def _sv(prob) -> np.ndarray:
+    return np.linalg.svd(prob.Z, compute_uv=False)
+
+
+def _rank(s: np.ndarray, shape) -> int:
+    return int(np.sum(s > rank_tolerance(s, max(shape)) * 10))
+
+
+def _distinct(s: np.ndarray, rank: int, rtol: float = 1e-8) -> tuple[bool, float]:
+    nz = s[:rank]
+    if nz.size < 2:
+        return True, math.inf
+    gap = float(np.min(-np.diff(nz)) / nz[0])
+    return gap > rtol, gap
+
+
+def assumptions_report(X, Y, r: int, rep: Representation | None = None, *, G=None,
+                       elements=None, weights=None, lam=None) -> AssumptionsReport:
+    """Check the hypotheses of Theorems 6, 9, 12 and Propositions 8, 11, 13, B.9.
+
+    Parameters
+    ----------
+    X, Y : arrays (d0, n), (dL, n)
+    r : int
+        Rank bound.
+    rep : Representation, optional
+        Supplies ``G``, the augmentation set (its elements, if the group is finite)
+        and unitarity.
+    G : array (d0, k), optional
+        Constraint matrix, if ``rep`` is not given.
+    elements : sequence of (d0, d0) arrays, optional
+        Augmentation set (default: ``rep.elements()``).
+    weights : array, optional
+        Augmentation weights (default equal).
+    lam : float or 1-D array, optional
+        Penalty strengths at which to check the regularised problem.
+
+    Returns
+    -------
+    AssumptionsReport
+        ``print`` it; index it by key: ``full_rank_data``, ``non_filling``,
+        ``rank_below_invariant_dim``, ``target_rank_above_r``,
+        ``distinct_singular_values``, ``unitary``, ``augmentation_is_group``,
+        ``reg_full_rank``, ``reg_gap_at_r``.
+    """
+    X, Y = check_samples(X, Y)
+    d0, n = X.shape
+    dL = Y.shape[0]
+    r = check_rank_bound(r, d0, dL)
+    if rep is not None:
+        G = rep.constraint_matrix() if G is None else G
+        if elements is None and not rep.is_lie:
+            elements = rep.elements()
+    checks: list[Check] = []
+
+    rk = numerical_rank(X)
+    checks.append(Check(
+        "full_rank_data", "X Xᵀ has full rank", rk == d0, f"rank {rk} of {d0}",
+        f"the optimum is unique only as a function on the {rk}-dimensional span of the data; "
+        f"the solvers return the minimum-norm optimum. The paper's formulas with P⁻¹ do not "
+        f"exist, and plugging in pseudo-inverses is not optimal in general. Gradients never "
+        f"reach the {d0 - rk} unseen input direction(s), so a trained network keeps its "
+        f"initial weights there.",
+        "Theorem 6, Propositions 8 and 11"))
+    m = min(d0, dL)
+    checks.append(Check(
+        "non_filling", "the rank bound is below min(d0, dL)", r < m, f"r = {r}, min(d0, dL) = {m}",
+        "filling case: M_r is the whole (convex) space of matrices, so the rank bound does "
+        "nothing and the optimum is the ordinary least-squares solution.",
+        "setting of the paper"))
+
+    if G is not None:
+        hw = hardwired_problem(X, Y, G)
+        dinv = hw.info["invariant_dim"]
+        checks.append(Check(
+            "rank_below_invariant_dim", "r < d, the invariant dimension", r < dinv,
+            f"r = {r}, d = {dinv}",
+            f"the rank bound does nothing for hard-wiring: rank W ≤ min(d, dL) = "
+            f"{min(dinv, dL)} already; W_inv is the invariant least-squares solution.",
+            "Theorem 6 (rank bound active)"))
+        s = _sv(hw)
+        rz = _rank(s, hw.Z.shape)
+        checks.append(Check(
+            "target_rank_above_r", "rank(Z_inv) > r", rz > r, f"rank(Z_inv) = {rz}",
+            "the rank bound is inactive for the invariant target: the optimum is the "
+            "unconstrained invariant one, and there is a single critical point.",
+            "Theorem 6, Proposition 13"))
+        ok, gap = _distinct(s, rz)
+        checks.append(Check(
+            "distinct_singular_values", "non-zero singular values of Z_inv are distinct", ok,
+            f"smallest relative gap {gap:.2e}",
+            "critical points come in continuous families, so the count C(rank, r) and the "
+            "uniqueness of the optimum (if σ_r = σ_{r+1}) are lost.",
+            "Propositions 13 and B.9"))
+
+    if elements is not None:
+        E = check_square_stack(elements, "elements", d=d0)
+        orth = all(np.allclose(g.T @ g, np.eye(d0), atol=1e-10) for g in E)
+        checks.append(Check(
+            "unitary", "ρ is unitary (orthogonal)", orth,
+            "ρ(g)ᵀρ(g) = I for all elements" if orth else "some ρ(g)ᵀρ(g) ≠ I",
+            "Theorem 12 is stated for unitary ρ and its proof (Q commuting with ρ, Z_da "
+            "invariant) fails. For a finite group the conclusion W_da = W_inv still holds, "
+            "by a change of basis that makes ρ orthogonal (chapter 6); with singular X Xᵀ it "
+            "holds as functions on the data, not necessarily as minimum-norm matrices.",
+            "Proposition 11 (invariance of W_da), Theorem 12"))
+        grp = is_group(E)
+        w = np.full(len(E), 1.0) if weights is None else np.asarray(weights, dtype=float)
+        equal = bool(np.allclose(w, w.mean()))
+        checks.append(Check(
+            "augmentation_is_group", "augmentation uses a whole group, equally weighted",
+            grp and equal,
+            f"{len(E)} matrices, {'closed' if grp else 'not closed'} under products, "
+            f"{'equal' if equal else 'unequal'} weights",
+            "Theorem 12 does not apply: the augmented optimum W_da is in general not "
+            "invariant and differs from W_inv.",
+            "Theorem 12"))
+        da = augmented_problem(X, Y, E, weights=weights)
+        sd = _sv(da)
+        rd = _rank(sd, da.Z.shape)
+        checks.append(Check(
+            "target_rank_above_r_da", "rank(Z_da) > r", rd > r, f"rank(Z_da) = {rd}",
+            "the rank bound is inactive for augmentation; a single critical point.",
+            "Proposition 11, Proposition 13"))
+
+    if lam is not None and G is not None:
+        lams, _ = check_lam(lam)
+        probs = regularized_problems(X, Y, G, lams)
+        ranks, gaps = [], []
+        for p in probs:
+            s = _sv(p)
+            ranks.append(_rank(s, p.Z.shape))
+            gaps.append((s[r - 1] - s[r]) / s[0] if r < s.size and s[0] > 0 else math.inf)
+        full = min(ranks) == min(p.Z.shape[0], p.Z.shape[1]) if probs else True
+        checks.append(Check(
+            "reg_full_rank", "Z_reg(λ) has full rank for every λ checked", full,
+            f"ranks between {min(ranks)} and {max(ranks)} over {len(lams)} value(s) of λ",
+            "Theorem 9's hypothesis fails: the path may be discontinuous.", "Theorem 9"))
+        g = float(np.min(gaps))
+        checks.append(Check(
+            "reg_gap_at_r", "σ_r > σ_{r+1} for Z_reg(λ) at every λ checked", g > 1e-8,
+            f"smallest relative gap {g:.2e} (at λ = {lams[int(np.argmin(gaps))]:.3g})",
+            "the r-th and (r+1)-th singular values meet: the top-r set can change there and "
+            "the regularisation path jumps, although Z_reg(λ) keeps full rank (a gap in the "
+            "proof of Theorem 9; chapter 5).",
+            "Theorem 9 (continuity)"))
+
+    header = (f"Assumptions report: d0 = {d0}, dL = {dL}, n = {n}, r = {r}"
+              + (f", group {rep.name}" if rep is not None else ""))
+    return AssumptionsReport(header, checks)

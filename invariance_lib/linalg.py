@@ -1,0 +1,181 @@
+"""Linear-algebra building blocks: sign-fixed SVDs, PSD roots, null spaces, ranks.
+
+Every routine here is deterministic: singular vectors carry a fixed sign
+(the convention of scikit-learn's ``svd_flip``), so critical points, bases and
+plots come out identical on every run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sla
+
+__all__ = [
+    "svd",
+    "truncated_svd",
+    "numerical_rank",
+    "rank_tolerance",
+    "psd_root",
+    "left_null_space",
+    "AmbiguousRankError",
+]
+
+
+class AmbiguousRankError(ValueError):
+    """A rank decision has no clear gap between "zero" and "non-zero" values."""
+
+
+def svd(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Thin SVD ``A = U diag(s) Vt`` with a deterministic sign convention.
+
+    Each left singular vector ``U[:, i]`` is flipped so that its entry of largest
+    absolute value is positive (and ``Vt[i]`` with it), so ``U diag(s) Vt`` is
+    unchanged.
+
+    Parameters
+    ----------
+    A : ndarray of shape (m, k)
+
+    Returns
+    -------
+    U : ndarray of shape (m, q), q = min(m, k)
+    s : ndarray of shape (q,), descending
+    Vt : ndarray of shape (q, k)
+    """
+    U, s, Vt = np.linalg.svd(A, full_matrices=False)
+    if U.shape[1]:
+        idx = np.argmax(np.abs(U), axis=0)
+        signs = np.sign(U[idx, np.arange(U.shape[1])])
+        signs[signs == 0] = 1.0
+        U = U * signs
+        Vt = Vt * signs[:, None]
+    return U, s, Vt
+
+
+def truncated_svd(A: np.ndarray, r: int) -> np.ndarray:
+    """Best rank-``r`` approximation ``[A]_r = U_r Σ_r V_rᵀ`` (Eckart–Young–Mirsky).
+
+    Keeps the ``r`` largest singular values. When ``σ_r = σ_{r+1}`` the best
+    approximation is not unique and this returns one of them.
+    """
+    U, s, Vt = svd(A)
+    r = min(r, s.size)
+    return (U[:, :r] * s[:r]) @ Vt[:r]
+
+
+def rank_tolerance(values: np.ndarray, size: int) -> float:
+    """Cut-off below which singular values count as zero: ``max(size) · eps · σ_max``.
+
+    The same rule as :func:`numpy.linalg.matrix_rank` and
+    :func:`scipy.linalg.null_space`.
+    """
+    vmax = float(np.max(values)) if np.size(values) else 0.0
+    return size * np.finfo(np.float64).eps * vmax
+
+
+def numerical_rank(A: np.ndarray) -> int:
+    """Rank of ``A`` with the relative tolerance of :func:`rank_tolerance`."""
+    s = np.linalg.svd(A, compute_uv=False)
+    return int(np.sum(s > rank_tolerance(s, max(A.shape))))
+
+
+def psd_root(K: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Square root and pseudo-inverse square root of a symmetric PSD matrix.
+
+    With the eigendecomposition ``K = V diag(e) Vᵀ`` (computed with ``eigh``, not
+    ``sqrtm``), returns ``K^{1/2} = V diag(√e) Vᵀ`` and
+    ``K^{+1/2} = V diag(1/√e on the numerical support) Vᵀ``. Eigenvalues below the
+    relative tolerance ``d · eps · e_max`` count as zero.
+
+    Returns
+    -------
+    root, pinv_root : ndarray of shape (d, d)
+    rank : int
+        The numerical rank of ``K``.
+    """
+    K = (K + K.T) / 2.0
+    e, V = np.linalg.eigh(K)
+    if e.size and e.min() < -1e-8 * max(e.max(), 1e-300):
+        raise ValueError(f"the moment matrix is not positive semidefinite (smallest eigenvalue "
+                         f"{e.min():.3g}, largest {e.max():.3g}); it must be of the form X Xᵀ.")
+    keep = e > rank_tolerance(np.abs(e), K.shape[0])
+    sq = np.sqrt(np.where(keep, e, 0.0))
+    inv_sq = np.where(keep, 1.0 / np.where(keep, sq, 1.0), 0.0)
+    return (V * sq) @ V.T, (V * inv_sq) @ V.T, int(keep.sum())
+
+
+def support_whitener(K: np.ndarray) -> tuple[np.ndarray, int]:
+    """A whitener ``F`` with ``Fᵀ K F = I_s`` and ``range F = range K``.
+
+    ``F = V_s diag(e_s^{-1/2})`` from the eigenvectors with non-zero eigenvalue,
+    so ``K^{+1/2} = F V_sᵀ``. Working with the ``s`` support columns only
+    keeps the solvers' matrices small when ``K`` is singular.
+    """
+    K = (K + K.T) / 2.0
+    e, V = np.linalg.eigh(K)
+    keep = e > rank_tolerance(np.abs(e), K.shape[0])
+    return V[:, keep] / np.sqrt(e[keep]), int(keep.sum())
+
+
+def left_null_space(G: np.ndarray, rtol: float = 1e-8, gap: float = 1e-4) -> np.ndarray:
+    """Orthonormal rows spanning ``{w : w G = 0}``.
+
+    Singular values of ``G`` below ``rtol · σ_max`` count as zero and those above
+    ``gap · σ_max`` as non-zero. A singular value between the two makes the
+    dimension of the null space ambiguous and raises :class:`AmbiguousRankError`:
+    the generators are then probably inaccurate (a rounded rotation angle, say).
+
+    Parameters
+    ----------
+    G : ndarray of shape (d, k)
+    rtol, gap : float
+        Relative cut-offs, ``0 < rtol <= gap < 1``.
+
+    Returns
+    -------
+    B : ndarray of shape (m, d)
+        ``B Bᵀ = I_m`` and ``B G ≈ 0``; ``m = d − rank G``.
+    """
+    d = G.shape[0]
+    if G.shape[1] == 0:
+        return np.eye(d)
+    U, s, _ = np.linalg.svd(G, full_matrices=True)
+    smax = s.max() if s.size else 0.0
+    if smax == 0.0:
+        return np.eye(d)
+    sv = np.zeros(d)
+    sv[: s.size] = s
+    ambiguous = (sv > rtol * smax) & (sv < gap * smax)
+    if ambiguous.any():
+        bad = sv[ambiguous] / smax
+        raise AmbiguousRankError(
+            f"the dimension of the invariant subspace is ambiguous: {ambiguous.sum()} singular "
+            f"value(s) of the constraint matrix lie between rtol·σ_max and gap·σ_max (relative "
+            f"sizes {', '.join(f'{b:.1e}' for b in bad[:4])}). The generators are probably not "
+            f"exact (e.g. a rounded rotation angle). Fix them, or decide explicitly by passing "
+            f"rtol above (treat as zero) or gap below (treat as non-zero) these values.")
+    null = sv <= rtol * smax
+    B = U[:, null].T
+    # Deterministic basis: canonical sign per row, as in svd().
+    if B.shape[0]:
+        B = _canonical_rows(B)
+    return B
+
+
+def _canonical_rows(B: np.ndarray) -> np.ndarray:
+    """A canonical orthonormal basis of the row space of ``B``.
+
+    Runs a column-pivoted QR on the orthogonal projector ``P = BᵀB``, which does
+    not depend on which basis LAPACK returned. For a permutation representation
+    ``P`` is the group average and the result is the normalised orbit indicators,
+    the "average over each orbit" rows of the paper's hard-wired architecture.
+    """
+    m = B.shape[0]
+    P = np.round(B.T @ B, 12)  # exact ties between equal columns -> first one wins
+    Q, _, _ = sla.qr(P, pivoting=True, mode="economic")
+    Q = Q[:, :m]
+    Q[np.abs(Q) < 1e-14] = 0.0
+    idx = np.argmax(np.abs(Q), axis=0)
+    signs = np.sign(Q[idx, np.arange(m)])
+    signs[signs == 0] = 1.0
+    return (Q * signs).T + 0.0  # no negative zeros in printed bases
