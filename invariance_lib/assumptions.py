@@ -88,7 +88,7 @@ def _distinct(s: np.ndarray, rank: int, rtol: float = 1e-8) -> tuple[bool, float
     nz = s[:rank]
     if nz.size < 2:
         return True, math.inf
-    gap = float(np.min(-np.diff(nz)) / nz[0])
+    gap = abs(float(np.min(-np.diff(nz)) / nz[0]))
     return gap > rtol, gap
 
 

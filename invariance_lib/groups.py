@@ -340,7 +340,7 @@ class Representation:
         of the identity when ``ρ`` is already orthogonal.
         """
         E = self.elements()
-        M = np.einsum("gji,gjk->ik", E, E)
+        M = np.sum(E.transpose(0, 2, 1) @ E, axis=0)
         return psd_root(M)[0]
 
 

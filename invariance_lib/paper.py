@@ -84,7 +84,7 @@ def Z_reg(X, Y, G, lam: float, *, pinv: bool = False) -> np.ndarray:
 
 
 def _Q(X, E: np.ndarray, pinv: bool) -> tuple[np.ndarray, np.ndarray]:
-    S = np.einsum("gij,jk,glk->il", E, X @ X.T, E)
+    S = np.sum(E @ (X @ X.T) @ E.transpose(0, 2, 1), axis=0)
     Q, Qinv, rank = psd_root(S)
     if rank < X.shape[0] and not pinv:
         raise ValueError(

@@ -139,7 +139,7 @@ class ReducedRankProblem:
 
     def loss(self, W: np.ndarray) -> float:
         """The method's loss at ``W``, from the moments: ``tr(WKWᵀ) − 2tr(WCᵀ) + const``."""
-        return float(np.einsum("ij,jk,ik->", W, self.K, W) - 2.0 * np.sum(W * self.C) + self.const)
+        return float(np.sum((W @ self.K) * W) - 2.0 * np.sum(W * self.C) + self.const)
 
 
 def _warn_if_tied(s: np.ndarray, r: int, method: str) -> None:
@@ -203,9 +203,9 @@ def augmented_problem(X, Y, elements, normalization: str = "paper",
     E = check_square_stack(elements, "elements", d=X.shape[0])
     w = _check_weights(weights, len(E))
     # K = Σ w ρ K0 ρᵀ and C = C0 · Σ w ρᵀ.
-    K = np.einsum("g,gij,jk,glk->il", w, E, K0, E)
+    K = np.tensordot(w, E @ K0 @ E.transpose(0, 2, 1), axes=1)
     K = (K + K.T) / 2.0
-    C = C0 @ np.einsum("g,gji->ij", w, E)
+    C = C0 @ np.tensordot(w, E, axes=1).T
     F, s = support_whitener(K)
     return ReducedRankProblem("augmented", K, C, const, F,
                               info={"rank_K": s, "n_elements": len(E), "weights": w})
