@@ -99,6 +99,7 @@ class Representation:
         self.name = name or f"group on R^{d}"
         self.max_elements = int(max_elements)
         self._elements: np.ndarray | None = None
+        self._bases: dict[tuple[float, float], np.ndarray] = {}
 
     # ------------------------------------------------------------------ basics
     def __repr__(self) -> str:
@@ -226,7 +227,10 @@ class Representation:
             subspace (the paper's nullity ``d``). Rows are canonical: for a
             permutation representation they are the normalised orbit indicators.
         """
-        return left_null_space(self.constraint_matrix(), rtol=rtol, gap=gap)
+        key = (float(rtol), float(gap))
+        if key not in self._bases:  # computed once per tolerance, copied out
+            self._bases[key] = left_null_space(self.constraint_matrix(), rtol=rtol, gap=gap)
+        return self._bases[key].copy()
 
     @property
     def invariant_dim(self) -> int:

@@ -117,7 +117,8 @@ def support_whitener(K: np.ndarray) -> tuple[np.ndarray, int]:
     return V[:, keep] / np.sqrt(e[keep]), int(keep.sum())
 
 
-def left_null_space(G: np.ndarray, rtol: float = 1e-8, gap: float = 1e-4) -> np.ndarray:
+def left_null_space(G: np.ndarray, rtol: float = 1e-8, gap: float = 1e-4, *,
+                    canonical: bool = True) -> np.ndarray:
     """Orthonormal rows spanning ``{w : w G = 0}``.
 
     Singular values of ``G`` below ``rtol · σ_max`` count as zero and those above
@@ -130,6 +131,10 @@ def left_null_space(G: np.ndarray, rtol: float = 1e-8, gap: float = 1e-4) -> np.
     G : ndarray of shape (d, k)
     rtol, gap : float
         Relative cut-offs, ``0 < rtol <= gap < 1``.
+    canonical : bool, default True
+        Rotate the rows to a canonical basis (see :func:`_canonical_rows`), so the
+        result does not depend on LAPACK's choice; the solvers, which only need the
+        subspace, skip this.
 
     Returns
     -------
@@ -157,7 +162,7 @@ def left_null_space(G: np.ndarray, rtol: float = 1e-8, gap: float = 1e-4) -> np.
     null = sv <= rtol * smax
     B = U[:, null].T
     # Deterministic basis: canonical sign per row, as in svd().
-    if B.shape[0]:
+    if canonical and B.shape[0]:
         B = _canonical_rows(B)
     return B
 

@@ -180,8 +180,12 @@ def hardwired_problem(X, Y, G, normalization: str = "paper", *, rtol: float = 1e
     ``F = Bᵀ (B K Bᵀ)^{+1/2}``-like lifts back to ``ℝ^{d0}``.
     """
     X, Y, K, C, const = _data_moments(X, Y, normalization)
-    G = check_constraint(G, X.shape[0])
-    B = left_null_space(G, rtol=rtol, gap=gap)
+    if hasattr(G, "invariant_basis") and callable(G.invariant_basis):  # a Representation
+        check_constraint(G, X.shape[0])
+        B = G.invariant_basis(rtol=rtol, gap=gap)  # cached on the representation
+    else:
+        B = left_null_space(check_constraint(G, X.shape[0]), rtol=rtol, gap=gap,
+                            canonical=False)
     if B.shape[0] == 0:
         F = np.zeros((X.shape[0], 0))
         s = 0
@@ -238,8 +242,9 @@ def regularized_problems(X, Y, G, lams, normalization: str = "paper") -> list[Re
     X, Y, A0, C, const = _data_moments(X, Y, normalization)
     G = check_constraint(G, X.shape[0])
     H0 = G @ G.T
-    nA, nH = np.linalg.norm(A0, 2), np.linalg.norm(H0, 2)
-    c = nA / nH if nH > 0 and nA > 0 else 1.0
+    # Balance the two terms of A + cH (any c > 0 works; traces are cheap scales).
+    tA, tH = float(np.trace(A0)), float(np.trace(H0))
+    c = tA / tH if tH > 0 and tA > 0 else 1.0
     M0 = A0 + c * H0
     e, U = np.linalg.eigh((M0 + M0.T) / 2.0)
     US = U[:, e > rank_tolerance(np.abs(e), M0.shape[0])]
