@@ -138,9 +138,10 @@ def assumptions_report(X, Y, r: int, rep: Representation | None = None, *, G=Non
         "full_rank_data", "X Xᵀ has full rank", rk == d0, f"rank {rk} of {d0}",
         f"the optimum is unique only as a function on the {rk}-dimensional span of the data; "
         f"the solvers return the minimum-norm optimum. The paper's formulas with P⁻¹ do not "
-        f"exist, and plugging in pseudo-inverses is not optimal in general. Gradients never "
-        f"reach the {d0 - rk} unseen input direction(s), so a trained network keeps its "
-        f"initial weights there.",
+        f"exist, and plugging in pseudo-inverses is not optimal in general. The loss does not "
+        f"depend on the {d0 - rk} unseen input direction(s): first-layer weights on "
+        f"always-zero inputs get no gradient and keep their initial values, so compare "
+        f"trained and optimal maps on the data (function distance), not entry by entry.",
         "Theorem 6, Propositions 8 and 11"))
     m = min(d0, dL)
     checks.append(Check(

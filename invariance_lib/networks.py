@@ -123,8 +123,8 @@ def _as_basis(basis, d0: int | None, dtype, device) -> torch.Tensor:
     """``basis`` (array, tensor or Representation) as an ``(m, d0)`` tensor."""
     if hasattr(basis, "invariant_basis") and callable(basis.invariant_basis):
         basis = basis.invariant_basis()
-    B = torch.as_tensor(np.asarray(basis.detach().cpu() if torch.is_tensor(basis) else basis),
-                        dtype=dtype)
+    B = torch.tensor(np.array(basis.detach().cpu() if torch.is_tensor(basis) else basis),
+                     dtype=dtype)  # a copy: the basis may be read-only
     if B.ndim != 2 or B.shape[0] == 0:
         raise ValueError(f"the hard-wired basis B must be a non-empty (m, d0) matrix, got "
                          f"shape {tuple(B.shape)}; use Representation.invariant_basis().")
@@ -142,7 +142,7 @@ class DeepLinear(nn.Module):
     ----------
     widths : sequence of int
         ``(d0, d1, …, dL)``: input width, hidden widths, output width. ``L =
-        len(widths) − 1`` layers; ``(784, 5, 9)`` is the paper's two-layer network.
+        len(widths) − 1`` layers; ``(196, 5, 9)`` is the paper's two-layer network on 14×14 images.
     seed : int, optional
         Seed of the initialisation (see the module docstring); or pass ``generator``.
     generator : torch.Generator, optional

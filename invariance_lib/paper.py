@@ -19,6 +19,8 @@ from ._validation import (check_constraint, check_lam, check_rank_bound, check_s
                           check_square_stack)
 from .linalg import numerical_rank, psd_root, truncated_svd
 
+_PINV_RCOND = 1e-10  # relative cut-off for the pseudo-inverse of G̃ = P⁻¹G
+
 __all__ = [
     "whitening",
     "Z_plain",
@@ -63,7 +65,9 @@ def Z_inv(X, Y, G, *, pinv: bool = False) -> np.ndarray:
     G = check_constraint(G, X.shape[0])
     _, Pinv = whitening(X, pinv=pinv)
     Gt = Pinv @ G
-    return Y @ X.T @ Pinv @ (np.eye(X.shape[0]) - Gt @ np.linalg.pinv(Gt))
+    # A relative cut-off: with pinv=True, P⁺ amplifies rounding and G̃ picks up tiny
+    # spurious singular values that NumPy's default (1e-15) would invert.
+    return Y @ X.T @ Pinv @ (np.eye(X.shape[0]) - Gt @ np.linalg.pinv(Gt, rcond=_PINV_RCOND))
 
 
 def _B_inv(X, G, lam: float, Pinv: np.ndarray) -> np.ndarray:
