@@ -106,3 +106,13 @@ def test_code_fits_the_page(chapter):
     for i, c in enumerate(_code(nb)):
         for line in c.source.splitlines():
             assert len(line) <= 79, f"{path.name}, code cell {i}: line longer than 79 characters:\n{line}"
+
+
+def test_no_stray_reprs(chapter):
+    """No output shows an object's default repr (``<... at 0x7f...>``): end such lines
+    with ``;`` or assign the result."""
+    path, nb = chapter
+    for i, c in enumerate(_code(nb)):
+        for o in c.outputs:
+            text = o.get("text", "") + o.get("data", {}).get("text/plain", "")
+            assert " at 0x" not in text, f"{path.name}, code cell {i}: stray repr {text[:80]!r}"
