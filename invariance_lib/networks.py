@@ -135,7 +135,23 @@ def _as_basis(basis, d0: int | None, dtype, device) -> torch.Tensor:
     return B.to(device)
 
 
-class DeepLinear(nn.Module):
+class _Widths:
+    """``d0`` and ``dL`` of a network with a ``widths`` tuple ``(d0, …, dL)``."""
+
+    widths: tuple[int, ...]
+
+    @property
+    def d0(self) -> int:
+        """Input width."""
+        return self.widths[0]
+
+    @property
+    def dL(self) -> int:
+        """Output width."""
+        return self.widths[-1]
+
+
+class DeepLinear(_Widths, nn.Module):
     """Deep linear network ``x ↦ W_L ⋯ W_1 x`` (no biases).
 
     Parameters
@@ -169,16 +185,6 @@ class DeepLinear(nn.Module):
             _init_uniform_(layer.weight, layer.in_features, gen)
 
     # ------------------------------------------------------------------ maps
-    @property
-    def d0(self) -> int:
-        """Input width."""
-        return self.widths[0]
-
-    @property
-    def dL(self) -> int:
-        """Output width."""
-        return self.widths[-1]
-
     @property
     def rank_bound(self) -> int:
         """``r = min(d0, …, dL)``: the end-to-end matrix has rank at most ``r``."""
@@ -264,7 +270,7 @@ class HardwiredDeepLinear(DeepLinear):
         return self.product() @ self.B
 
 
-class TwoLayer(nn.Module):
+class TwoLayer(_Widths, nn.Module):
     """Two-layer nonlinear network ``x ↦ W_2 σ(W_1 x + b_1) + b_2`` (Appendix C.3).
 
     With ``basis=B`` it is hard-wired: ``x ↦ W_2 σ(W_1 B x + b_1) + b_2``, invariant
@@ -308,14 +314,6 @@ class TwoLayer(nn.Module):
             _init_uniform_(layer.weight, layer.in_features, gen)
             if layer.bias is not None:
                 _init_uniform_(layer.bias, layer.in_features, gen)
-
-    @property
-    def d0(self) -> int:
-        return self.widths[0]
-
-    @property
-    def dL(self) -> int:
-        return self.widths[-1]
 
     def _sigma(self, h: torch.Tensor) -> torch.Tensor:
         if self.activation == "relu":
