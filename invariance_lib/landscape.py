@@ -38,6 +38,7 @@ import numpy as np
 
 from ._validation import as_matrix
 from .linalg import rank_tolerance, svd
+from .varieties import check_widths
 
 try:  # one BLAS thread is much faster for the tiny products of these loops
     from threadpoolctl import threadpool_limits as _threadpool_limits
@@ -291,10 +292,7 @@ def init_factors(widths: Sequence[int], *, scale: float, rng: np.random.Generato
     starts : int, optional
         If given, a leading batch axis of that many independent starts.
     """
-    widths = [_check_int(w, "every width", minimum=1) for w in widths]
-    if len(widths) < 2:
-        raise ValueError(f"widths == {widths} needs at least two entries (d_0, d_1): one "
-                         f"layer maps R^d_0 to R^d_1.")
+    widths = check_widths(widths)
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
                         f"got {type(rng).__name__}.")
@@ -323,8 +321,8 @@ def critical_factors(Z, index_set: Sequence[int], widths: Sequence[int]) -> list
     widths : sequence of int ``(d_0, …, d_L)`` with ``d_0, d_L`` the shape of ``Z``.
     """
     Z = as_matrix(Z, "Z")
-    widths = [_check_int(w, "every width", minimum=1) for w in widths]
-    if len(widths) < 2 or (widths[0], widths[-1]) != (Z.shape[1], Z.shape[0]):
+    widths = check_widths(widths)
+    if (widths[0], widths[-1]) != (Z.shape[1], Z.shape[0]):
         raise ValueError(f"widths must run from d_0 = {Z.shape[1]} to d_L = {Z.shape[0]} "
                          f"(Z has shape {Z.shape}), got {tuple(widths)}.")
     U, s, Vt = svd(Z)

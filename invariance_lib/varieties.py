@@ -75,8 +75,8 @@ def check_widths(widths: Sequence[int]) -> tuple[int, ...]:
         if isinstance(w, (bool, np.bool_)) or not isinstance(w, numbers.Integral):
             raise TypeError(f"every width must be an integer, got {w!r} in widths == {ws}.")
         if w < 1:
-            raise ValueError(f"every width must be >= 1, got widths == {ws}: a layer of "
-                             f"width {w} has no units.")
+            raise ValueError(f"every width == {w} is not allowed: every width must be >= 1, "
+                             f"got widths == {ws}; a layer of width {w} has no units.")
     return tuple(int(w) for w in ws)
 
 
