@@ -49,6 +49,13 @@ def _code(nb):
     return [c for c in nb.cells if c.cell_type == "code"]
 
 
+def _is_checked(cell) -> bool:
+    """nbval compares this cell's output: the ``nbval-check-output`` tag (what new
+    chapters use, invisible on the page) or the legacy ``# NBVAL_CHECK_OUTPUT`` comment."""
+    return ("nbval-check-output" in cell.metadata.get("tags", [])
+            or cell.source.startswith("# NBVAL_CHECK_OUTPUT"))
+
+
 def test_executed_top_to_bottom_in_one_kernel(chapter):
     path, nb = chapter
     counts = [c.execution_count for c in _code(nb)]
@@ -69,8 +76,8 @@ def test_no_errors_or_warnings_in_outputs(chapter):
 
 def test_checked_cells_have_outputs(chapter):
     path, nb = chapter
-    checked = [c for c in _code(nb) if c.source.startswith("# NBVAL_CHECK_OUTPUT")]
-    assert len(checked) >= 3, f"{path.name}: fewer than 3 cells marked # NBVAL_CHECK_OUTPUT"
+    checked = [c for c in _code(nb) if _is_checked(c)]
+    assert len(checked) >= 3, f"{path.name}: fewer than 3 cells tagged nbval-check-output"
     for c in checked:
         text = "".join(o.get("text", "") for o in c.outputs if o.output_type == "stream")
         text += "".join(o.get("data", {}).get("text/plain", "") for o in c.outputs if "data" in o)
