@@ -50,12 +50,12 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from invariance_lib.data import load_mnist  # noqa: E402
-from invariance_lib.groups import c4_rotations  # noqa: E402
-from invariance_lib.metrics import (data_span_projector, default_entry_columns,  # noqa: E402
+from invariance_lib.core.groups import c4_rotations  # noqa: E402
+from invariance_lib.measures import (data_span_projector, default_entry_columns,  # noqa: E402
                                     function_distance)
-from invariance_lib.solvers import (augmented_optimum, hardwired_optimum,  # noqa: E402
+from invariance_lib.theory.solvers import (augmented_optimum, hardwired_optimum,  # noqa: E402
                                     regularized_optimum)
-from invariance_lib.training import section4_runs, train_many  # noqa: E402
+from invariance_lib.experiments.training import section4_runs, train_many  # noqa: E402
 
 try:
     from threadpoolctl import threadpool_limits

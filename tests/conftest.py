@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
-from invariance_lib.groups import c4_rotations
+from invariance_lib.core.groups import c4_rotations
 
 settings.register_profile("book", max_examples=25, deadline=None, derandomize=True)
 settings.load_profile("book")

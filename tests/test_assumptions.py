@@ -1,8 +1,8 @@
 """The assumptions report says which hypotheses fail, each for a constructed reason."""
 import numpy as np
 
-from invariance_lib.assumptions import assumptions_report
-from invariance_lib.groups import c4_rotations
+from invariance_lib.theory.assumptions import assumptions_report
+from invariance_lib.core.groups import c4_rotations
 
 
 def test_generic_problem_satisfies_everything(problem):

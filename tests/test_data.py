@@ -6,10 +6,10 @@ import socket
 import numpy as np
 import pytest
 
-from invariance_lib import data as data_mod
+from invariance_lib.data import mnist as data_mod
 from invariance_lib.data import (IDX_FILES, downsample, gaussian_inputs, load_mnist, one_hot,
                                  read_idx, synthetic_regression)
-from invariance_lib.groups import c4_rotations, cyclic_shifts
+from invariance_lib.core.groups import c4_rotations, cyclic_shifts
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +91,8 @@ def test_split_is_seeded_and_options(mnist):
     ({"factor": 5}, ValueError, "does not divide"),
     ({"drop_digits": (10,)}, ValueError, "not digits"),
     ({"drop_digits": tuple(range(10))}, ValueError, "keep at least one"),
-    ({"n_train": 0}, ValueError, "positive integer"),
-    ({"seed": -3}, ValueError, "seed must be"),
+    ({"n_train": 0}, ValueError, "n_train == 0, must be >= 1"),
+    ({"seed": -3}, ValueError, "seed == -3, must be >= 0"),
 ])
 def test_load_mnist_errors(kwargs, exc, match):
     with pytest.raises(exc, match=match):
@@ -164,7 +164,7 @@ def test_corrupt_idx_files(tmp_path):
     f = tmp_path / "train-images-idx3-ubyte"
     good = f.read_bytes()
     f.write_bytes(good[:-100])
-    with pytest.raises(ValueError, match="train-images-idx3-ubyte is truncated"):
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte is corrupt \\(truncated\\)"):
         load_mnist(tmp_path)
     f.write_bytes(b"\x12\x34" + good[2:])
     with pytest.raises(ValueError, match="train-images-idx3-ubyte is not an IDX file"):

@@ -8,7 +8,7 @@ import scipy.linalg as sla
 from hypothesis import given
 from hypothesis import strategies as st
 
-from invariance_lib.groups import (Representation, c4_rotations, cyclic_shifts, d4_symmetries,
+from invariance_lib.core.groups import (Representation, c4_rotations, cyclic_shifts, d4_symmetries,
                                    from_matrix, is_group, rot90_matrix, so2, trivial)
 
 

@@ -11,10 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpers import truncate
-from invariance_lib.critical import low_rank_critical_points
-from invariance_lib.landscape import (critical_factors, gradient_descent, init_factors,
-                                      loss_and_gradients, parameter_hessian,
-                                      stationarity_residual, visited_critical_points)
+from invariance_lib.theory.critical import low_rank_critical_points
+from invariance_lib.dln.architecture import random_factors
+from invariance_lib.dln.descent import gradient_descent, loss_and_gradients, parameter_hessian
+from invariance_lib.dln.landscape import (critical_factors, stationarity_residual,
+                                          visited_critical_points)
 
 
 def _target(rng, m=4, k=5):
@@ -128,7 +129,7 @@ def test_residual_errors(rng):
 @pytest.mark.parametrize("widths", [(5, 4), (5, 2, 4), (5, 3, 2, 4), (3, 1, 2, 2, 3)])
 def test_gradients_match_finite_differences(rng, widths):
     Z = rng.normal(size=(widths[-1], widths[0]))
-    factors = init_factors(widths, scale=0.7, rng=rng)
+    factors = random_factors(widths, scale=0.7, rng=rng)
     loss, grads = loss_and_gradients(Z, factors)
     assert np.isclose(loss, _loss(Z, factors))
     assert np.allclose(_flat(grads), _fd_gradient(Z, factors), atol=1e-6)
@@ -136,7 +137,7 @@ def test_gradients_match_finite_differences(rng, widths):
 
 def test_batched_gradients_equal_one_by_one(rng):
     Z = _target(rng)
-    batch = init_factors((5, 2, 3, 4), scale=1.0, rng=rng, starts=4)
+    batch = random_factors((5, 2, 3, 4), scale=1.0, rng=rng, starts=4)
     losses, grads = loss_and_gradients(Z, batch)
     for s in range(4):
         loss, g = loss_and_gradients(Z, [f[s] for f in batch])
@@ -147,7 +148,7 @@ def test_batched_gradients_equal_one_by_one(rng):
 @pytest.mark.parametrize("widths", [(5, 4), (5, 2, 4), (5, 3, 2, 4), (4, 2, 3, 2, 5)])
 def test_hessian_matches_finite_differences_of_the_gradient(rng, widths):
     Z = rng.normal(size=(widths[-1], widths[0]))
-    factors = init_factors(widths, scale=0.8, rng=rng)
+    factors = random_factors(widths, scale=0.8, rng=rng)
     H = parameter_hessian(Z, factors)
     theta, h = _flat(factors), 1e-6
     cols = []
@@ -193,14 +194,14 @@ def test_gradient_and_hessian_errors(rng):
     with pytest.raises(ValueError, match="different batch sizes"):
         loss_and_gradients(Z, [rng.normal(size=(3, 2, 5)), rng.normal(size=(2, 4, 2))])
     with pytest.raises(ValueError, match="without a batch axis"):
-        parameter_hessian(Z, init_factors((5, 2, 4), scale=1.0, rng=rng, starts=2))
+        parameter_hessian(Z, random_factors((5, 2, 4), scale=1.0, rng=rng, starts=2))
 
 
 # ---------------------------------------------------------------- gradient descent
 
 def test_descent_equals_a_hand_written_loop(rng):
     Z = _target(rng)
-    W1, W2 = init_factors((5, 2, 4), scale=0.5, rng=rng)
+    W1, W2 = random_factors((5, 2, 4), scale=0.5, rng=rng)
     run = gradient_descent(Z, [W1, W2], lr=0.03, steps=25)
     A, B = W1.copy(), W2.copy()
     losses = []
@@ -217,7 +218,7 @@ def test_descent_equals_a_hand_written_loop(rng):
 
 def test_starts_are_not_modified(rng):
     Z = _target(rng)
-    starts = init_factors((5, 2, 4), scale=0.5, rng=rng)
+    starts = random_factors((5, 2, 4), scale=0.5, rng=rng)
     copies = [f.copy() for f in starts]
     gradient_descent(Z, starts, lr=0.02, steps=10)
     assert all(np.array_equal(a, b) for a, b in zip(starts, copies))
@@ -226,7 +227,7 @@ def test_starts_are_not_modified(rng):
 def test_batched_descent_equals_separate_runs_and_reaches_eckart_young(rng):
     Z = _target(rng)
     s = np.linalg.svd(Z, compute_uv=False)
-    batch = init_factors((5, 2, 4), scale=0.5, rng=rng, starts=5)
+    batch = random_factors((5, 2, 4), scale=0.5, rng=rng, starts=5)
     run = gradient_descent(Z, batch, lr=0.02, steps=3000, record_every=500)
     assert run.losses.shape == (7, 5) and run.steps.tolist() == [0, 500, 1000, 1500, 2000, 2500, 3000]
     for k in range(5):
@@ -238,23 +239,26 @@ def test_batched_descent_equals_separate_runs_and_reaches_eckart_young(rng):
 
 def test_record_every_keeps_the_last_step_and_products(rng):
     Z = _target(rng)
-    run = gradient_descent(Z, init_factors((5, 2, 4), scale=0.5, rng=rng), lr=0.02,
+    run = gradient_descent(Z, random_factors((5, 2, 4), scale=0.5, rng=rng), lr=0.02,
                            steps=10, record_every=4, record_products=True)
     assert run.steps.tolist() == [0, 4, 8, 10]
     assert run.products.shape == (4, 4, 5)
     assert np.allclose(np.sum((Z - run.products) ** 2, axis=(1, 2)), run.losses)
-    assert gradient_descent(Z, init_factors((5, 2, 4), scale=0.5, rng=rng), lr=0.02,
+    assert gradient_descent(Z, random_factors((5, 2, 4), scale=0.5, rng=rng), lr=0.02,
                             steps=3).products is None
 
 
 def test_descent_errors(rng):
     Z = _target(rng)
-    starts = init_factors((5, 2, 4), scale=1.0, rng=rng)
+    starts = random_factors((5, 2, 4), scale=1.0, rng=rng)
     with pytest.raises(FloatingPointError, match="lr = 5 is too large"):
         gradient_descent(Z, starts, lr=5.0, steps=100)
-    for lr in (0, -0.1, np.inf, True):
-        with pytest.raises(ValueError, match="must be a finite number > 0"):
+    for lr, match in ((0, r"lr == 0.0, must be > 0"), (-0.1, r"lr == -0.1, must be > 0"),
+                      (np.inf, "lr must be a finite number")):
+        with pytest.raises(ValueError, match=match):
             gradient_descent(Z, starts, lr=lr, steps=10)
+    with pytest.raises(TypeError, match="lr must be a real number"):
+        gradient_descent(Z, starts, lr=True, steps=10)
     with pytest.raises(ValueError, match="steps == -1, must be >= 0"):
         gradient_descent(Z, starts, lr=0.01, steps=-1)
     with pytest.raises(TypeError, match="steps must be an integer"):
@@ -263,22 +267,22 @@ def test_descent_errors(rng):
         gradient_descent(Z, starts, lr=0.01, steps=10, record_every=0)
 
 
-def test_init_factors(rng):
-    a = init_factors((5, 2, 3, 4), scale=0.1, rng=np.random.default_rng(1))
-    b = init_factors((5, 2, 3, 4), scale=0.1, rng=np.random.default_rng(1))
+def test_random_factors(rng):
+    a = random_factors((5, 2, 3, 4), scale=0.1, rng=np.random.default_rng(1))
+    b = random_factors((5, 2, 3, 4), scale=0.1, rng=np.random.default_rng(1))
     assert [f.shape for f in a] == [(2, 5), (3, 2), (4, 3)]
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
-    big = init_factors((50, 60), scale=0.1, rng=rng)[0]
+    big = random_factors((50, 60), scale=0.1, rng=rng)[0]
     assert abs(big.std() - 0.1) < 0.01
-    assert init_factors((5, 2, 4), scale=1.0, rng=rng, starts=7)[1].shape == (7, 4, 2)
+    assert random_factors((5, 2, 4), scale=1.0, rng=rng, starts=7)[1].shape == (7, 4, 2)
     with pytest.raises(TypeError, match="numpy.random.Generator"):
-        init_factors((5, 2, 4), scale=1.0, rng=0)
+        random_factors((5, 2, 4), scale=1.0, rng=0)
     with pytest.raises(ValueError, match="at least two entries"):
-        init_factors((5,), scale=1.0, rng=rng)
+        random_factors((5,), scale=1.0, rng=rng)
     with pytest.raises(ValueError, match="scale == 0"):
-        init_factors((5, 2, 4), scale=0, rng=rng)
-    with pytest.raises(ValueError, match="every width == 0"):
-        init_factors((5, 0, 4), scale=1.0, rng=rng)
+        random_factors((5, 2, 4), scale=0, rng=rng)
+    with pytest.raises(ValueError, match="every width must be >= 1"):
+        random_factors((5, 0, 4), scale=1.0, rng=rng)
 
 
 # ---------------------------------------------------------------- critical factors
@@ -337,7 +341,7 @@ def test_small_initialisation_visits_the_rank_staircase(rng):
     U0, _ = np.linalg.qr(rng.normal(size=(4, 4)))
     V0, _ = np.linalg.qr(rng.normal(size=(5, 4)))
     Z = U0 @ np.diag([4.0, 3.0, 2.0, 1.0]) @ V0.T
-    starts = init_factors((5, 2, 4), scale=1e-8, rng=rng)
+    starts = random_factors((5, 2, 4), scale=1e-8, rng=rng)
     run = gradient_descent(Z, starts, lr=0.01, steps=700, record_products=True)
     assert visited_critical_points(Z, run.products, 2, tol=0.05) == [(), (0,), (0, 1)]
 
@@ -365,6 +369,6 @@ def test_property_eckart_young_point_is_critical_and_descent_finds_it(m, k, seed
     s = np.linalg.svd(Z, compute_uv=False)
     if s[r - 1] - s[r] > 0.05 * s[0]:  # a clear gap: convergence within the budget
         lr = 0.1 / s[0]
-        run = gradient_descent(Z, init_factors((k, r, m), scale=0.3, rng=rng), lr=lr,
+        run = gradient_descent(Z, random_factors((k, r, m), scale=0.3, rng=rng), lr=lr,
                                steps=int(40 / (lr * (s[r - 1] - s[r]))) + 200)
         assert math.isclose(run.losses[-1], np.sum(s[r:] ** 2), rel_tol=1e-6, abs_tol=1e-8)

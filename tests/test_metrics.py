@@ -1,15 +1,16 @@
-"""Tests for invariance_lib.metrics: projections, shares, ε_inv, and the batched evaluator."""
+"""Tests for invariance_lib.measures: projections, shares, ε_inv, and the batched evaluator."""
 
 import numpy as np
 import pytest
 import torch
 
-from invariance_lib.groups import c4_rotations, cyclic_shifts, from_matrix, so2
-from invariance_lib.metrics import (InvarianceMetrics, accuracy, data_span_projector,
+from invariance_lib.core.groups import c4_rotations, cyclic_shifts, from_matrix, so2
+from invariance_lib.experiments.recording import InvarianceMetrics
+from invariance_lib.measures import (accuracy, data_span_projector,
                                     default_entry_columns, function_distance,
                                     invariance_error, invariant_projector, invariant_share,
                                     non_invariant_part, w_perp_norm)
-from invariance_lib.networks import DeepLinear, HardwiredDeepLinear, TwoLayer
+from invariance_lib.experiments.networks import DeepLinear, HardwiredDeepLinear, TwoLayer
 
 REP = c4_rotations(4)
 RNG = np.random.default_rng(0)
@@ -104,7 +105,7 @@ def test_invariance_error():
     assert invariance_error(np.zeros((3, 16)), X, REP) == 0.0
     with pytest.raises(ValueError, match="reduce must be"):
         invariance_error(W, X, REP, reduce="max")
-    with pytest.raises(ValueError, match=r"\(dL, 16\)"):
+    with pytest.raises(ValueError, match=r"X has 5 rows .* \(16, m\)"):
         invariance_error(W, X[:5], REP)
 
 

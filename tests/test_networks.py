@@ -1,11 +1,11 @@
-"""Tests for invariance_lib.networks: shapes, end-to-end maps, invariance, seeds, errors."""
+"""Tests for invariance_lib.experiments.networks: shapes, end-to-end maps, invariance, seeds, errors."""
 
 import numpy as np
 import pytest
 import torch
 
-from invariance_lib.groups import c4_rotations, cyclic_shifts
-from invariance_lib.networks import (ACTIVATIONS, BOTTLENECK_HIDDEN, WIDE_HIDDEN, DeepLinear,
+from invariance_lib.core.groups import c4_rotations, cyclic_shifts
+from invariance_lib.experiments.networks import (ACTIVATIONS, BOTTLENECK_HIDDEN, WIDE_HIDDEN, DeepLinear,
                                      HardwiredDeepLinear, TwoLayer, canonical_activation,
                                      invariance_penalty, make_generator)
 
@@ -63,10 +63,11 @@ def test_generator_and_seed_errors():
         DeepLinear((4, 2), seed=-1)
 
 
-@pytest.mark.parametrize("widths, match", [((4,), "at least two"), ((4, 0, 2), "positive integer"),
-                                           ((4, 2.5), "positive integer")])
-def test_bad_widths(widths, match):
-    with pytest.raises(ValueError, match=match):
+@pytest.mark.parametrize("widths, exc, match", [((4,), ValueError, "at least two"),
+                                                ((4, 0, 2), ValueError, "positive integer"),
+                                                ((4, 2.5), TypeError, "must be an integer")])
+def test_bad_widths(widths, exc, match):
+    with pytest.raises(exc, match=match):
         DeepLinear(widths, seed=0)
 
 

@@ -4,10 +4,10 @@ import warnings
 import numpy as np
 import pytest
 
-from helpers import sample_loss
+from invariance_lib.checks import sample_loss
 from invariance_lib import AssumptionWarning, paper
-from invariance_lib.groups import c4_rotations
-from invariance_lib.paths import closest_approach, regularization_path
+from invariance_lib.core.groups import c4_rotations
+from invariance_lib.theory.paths import closest_approach, regularization_path
 
 
 def crossing_example():

@@ -1,7 +1,7 @@
 """The closed forms against independent computations.
 
 Each optimum is checked three ways: against the paper's formula written out literally
-(invariance_lib.paper, a different code path), against optimisation of a factorised
+(invariance_lib.theory.paper, a different code path), against optimisation of a factorised
 network W2 W1 (B) from many random starts (which knows nothing of the closed form), and
 against random feasible perturbations (no feasible point nearby is better).
 """
@@ -10,11 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import augmented_sample_loss, factorised_minimum, sample_loss, truncate
+from helpers import truncate
+from invariance_lib.checks import factorised_fit, sample_loss
 from invariance_lib import AssumptionWarning, paper
-from invariance_lib.groups import c4_rotations, d4_symmetries
-from invariance_lib.linalg import psd_root
-from invariance_lib.solvers import (augmented_optimum, hardwired_optimum, plain_optimum,
+from invariance_lib.core.groups import c4_rotations, d4_symmetries
+from invariance_lib.core.linalg import psd_root
+from invariance_lib.theory.solvers import (augmented_optimum, hardwired_optimum, plain_optimum,
                                     regularized_optimum)
 
 
@@ -39,7 +40,7 @@ def test_theorem6_no_factorised_network_does_better(problem):
     X, Y, rho, r = problem
     W = hardwired_optimum(X, Y, rho, r)  # a Representation is accepted for G
     best = sample_loss(W, X, Y)
-    runs = factorised_minimum(X, Y, r, B=rho.invariant_basis())
+    runs = factorised_fit(X, Y, r, B=rho.invariant_basis())
     losses = np.array([l for _, l in runs])
     assert losses.min() >= best - 1e-10  # nobody beats the closed form
     assert abs(losses.min() - best) < 1e-8  # and the best start reaches it
@@ -87,7 +88,7 @@ def test_proposition8_no_factorised_network_does_better(problem, lam):
     G = rho.constraint_matrix()
     W = regularized_optimum(X, Y, G, r, lam)
     best = reg_loss(W, X, Y, G, lam)
-    runs = factorised_minimum(X, Y, r, G=G, lam=lam, starts=8)
+    runs = factorised_fit(X, Y, r, G=G, lam=lam, starts=8)
     losses = np.array([l for _, l in runs])
     assert losses.min() >= best - 1e-10 and abs(losses.min() - best) < 1e-8
 
@@ -149,8 +150,8 @@ def test_proposition11_matches_paper_formula(problem):
     E = rho.elements()
     W = augmented_optimum(X, Y, E, r)
     assert rel(W, paper.proposition11_optimum(X, Y, E, r)) < 1e-9
-    best = augmented_sample_loss(W, X, Y, E)
-    runs = factorised_minimum(X, Y, r, elements=E, starts=8)
+    best = sample_loss(W, X, Y, elements=E)
+    runs = factorised_fit(X, Y, r, elements=E, starts=8)
     losses = np.array([l for _, l in runs])
     assert losses.min() >= best - 1e-10 and abs(losses.min() - best) < 1e-8
 
@@ -201,10 +202,10 @@ def test_theorem12_fails_for_partial_group_or_unequal_weights(problem):
         assert np.abs(W @ G).max() > 1e-3  # not invariant
     # The weighted optimum is still the optimum of the weighted augmented loss.
     w = [0.4, 0.3, 0.2, 0.1]
-    best = augmented_sample_loss(weighted, X, Y, E, w)
+    best = sample_loss(weighted, X, Y, elements=E, weights=w)
     for _ in range(50):
         Wp = truncate(weighted + 1e-2 * np.random.default_rng(_).normal(size=weighted.shape), r)
-        assert augmented_sample_loss(Wp, X, Y, E, w) >= best - 1e-12
+        assert sample_loss(Wp, X, Y, elements=E, weights=w) >= best - 1e-12
 
 
 @given(group=st.sampled_from(["c4_3", "c4_4", "d4_4", "d4_5"]), dL=st.integers(1, 6),
@@ -258,7 +259,7 @@ def test_singular_hardwired_is_optimal_and_min_norm(dead_pixel_problem):
     W = hardwired_optimum(X, Y, rho, r)
     best = sample_loss(W, X, Y)
     B = rho.invariant_basis()
-    runs = factorised_minimum(X, Y, r, B=B, starts=8)
+    runs = factorised_fit(X, Y, r, B=B, starts=8)
     assert min(l for _, l in runs) >= best - 1e-10
     # Minimum norm: W = V B with the rows of V in the range of B X Xᵀ Bᵀ.
     V = W @ B.T

@@ -1,4 +1,4 @@
-"""Tests for invariance_lib.training and invariance_lib.history.
+"""Tests for invariance_lib.experiments.training and invariance_lib.history.
 
 The key claims: the fast path's gradients are the sample gradients; batched runs are
 separate runs; long full-batch training reaches the closed form of the same
@@ -15,14 +15,16 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from invariance_lib.data import load_mnist, one_hot, synthetic_regression  # noqa: E402
-from invariance_lib.groups import c4_rotations, so2  # noqa: E402
-from invariance_lib.history import History, plot_histories, plot_section4  # noqa: E402
-from invariance_lib.metrics import invariance_error, w_perp_norm  # noqa: E402
-from invariance_lib.networks import DeepLinear, HardwiredDeepLinear  # noqa: E402
-from invariance_lib.problems import augmented_problem, plain_problem  # noqa: E402
-from invariance_lib.solvers import (augmented_optimum, hardwired_optimum,  # noqa: E402
+from invariance_lib.core.groups import c4_rotations, so2  # noqa: E402
+from invariance_lib.experiments.adam import FlatAdam  # noqa: E402
+from invariance_lib.experiments.history import History  # noqa: E402
+from invariance_lib.figures.histories import plot_histories, plot_section4  # noqa: E402
+from invariance_lib.measures import invariance_error, w_perp_norm  # noqa: E402
+from invariance_lib.experiments.networks import DeepLinear, HardwiredDeepLinear  # noqa: E402
+from invariance_lib.theory.problems import augmented_problem, plain_problem  # noqa: E402
+from invariance_lib.theory.solvers import (augmented_optimum, hardwired_optimum,  # noqa: E402
                                     regularized_optimum)
-from invariance_lib.training import (Run, _FlatAdam, moment_gradients,  # noqa: E402
+from invariance_lib.experiments.training import (Run, moment_gradients,  # noqa: E402
                                      section4_runs, train, train_many)
 
 REP = c4_rotations(4)          # d0 = 16, four orbits of four pixels
@@ -89,7 +91,7 @@ def test_flat_adam_is_torch_adam_bit_for_bit():
     p0 = torch.as_tensor(rng.standard_normal(50))
     a = p0.clone()
     b = torch.nn.Parameter(p0.clone())
-    mine = _FlatAdam(a, lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+    mine = FlatAdam(a, lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
     ref = torch.optim.Adam([b], lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
     for _ in range(25):
         g = torch.as_tensor(rng.standard_normal(50))
@@ -339,10 +341,10 @@ def test_mnist_smoke():
     ({"X_test": np.ones((15, 4)), "Y_test": np.ones((3, 4))}, ValueError, "the test set has"),
     ({"activation": "relu", "hidden": (3, 2)}, ValueError, "exactly one hidden layer"),
     ({"activation": "gelu"}, ValueError, "unknown activation"),
-    ({"epochs": 0}, ValueError, "epochs must be an integer >= 1"),
+    ({"epochs": 0}, ValueError, "epochs == 0, must be >= 1"),
     ({"lr": -1.0}, ValueError, "lr must be a positive number"),
     ({"betas": (0.9, 1.5)}, ValueError, "betas must be"),
-    ({"batch_size": 0}, ValueError, "batch_size must be"),
+    ({"batch_size": 0}, ValueError, "batch_size == 0, must be >= 1"),
     ({"normalization": "sum"}, ValueError, "normalization must be 'paper'"),
     ({"accuracy": True}, ValueError, "one-hot"),
     ({"dtype": torch.int64}, ValueError, "dtype must be"),

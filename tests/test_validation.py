@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 from invariance_lib import paper
-from invariance_lib.critical import critical_points
-from invariance_lib.groups import (Representation, c4_rotations, d4_symmetries, from_matrix,
+from invariance_lib.theory.critical import critical_points
+from invariance_lib.core.groups import (Representation, c4_rotations, d4_symmetries, from_matrix,
                                    rot90_matrix)
-from invariance_lib.linalg import AmbiguousRankError
-from invariance_lib.solvers import (augmented_optimum, hardwired_optimum, plain_optimum,
+from invariance_lib.core.linalg import AmbiguousRankError
+from invariance_lib.theory.solvers import (augmented_optimum, hardwired_optimum, plain_optimum,
                                     regularized_optimum)
 
 rng = np.random.default_rng(0)

@@ -10,12 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from invariance_lib.linalg import AmbiguousRankError
-from invariance_lib.varieties import (change_hidden_basis, check_widths, end_to_end,
-                                      factorize, is_filling, jacobian, jacobian_rank,
-                                      minor_gradients, minors, minors_vanish, n_parameters,
-                                      random_factors, random_matrix_of_rank, rank_bound,
-                                      tangent_space_dimension, variety_dimension, widths_of)
+from invariance_lib.core.linalg import AmbiguousRankError
+from invariance_lib.dln.architecture import (check_widths, end_to_end, is_filling,
+                                             n_parameters, random_factors, rank_bound,
+                                             widths_of)
+from invariance_lib.dln.varieties import (change_hidden_basis, factorize, jacobian,
+                                          jacobian_rank, minor_gradients, minors,
+                                          minors_vanish, random_matrix_of_rank,
+                                          tangent_space_dimension, variety_dimension)
 
 
 def _exact_det(M):

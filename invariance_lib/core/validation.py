@@ -1,7 +1,10 @@
-"""Input checks shared by every public function.
+"""Input checks shared by every public function: the library's one set of validators.
 
-Each check raises an error that names the problem *and* what to do about it, in the
-spirit of scikit-learn's ``check_array``. Nothing here changes a valid input.
+Each check raises an error that names the argument, the problem *and* what to do
+about it, in the spirit of scikit-learn's ``check_scalar`` and ``check_array``; a
+wrong *type* is a ``TypeError``, a wrong *value* a ``ValueError``. One wording is
+used throughout: ``"{name} must be {what}, got {value!r}."``. Nothing here changes
+a valid input. Every public entry point of the library calls these once.
 """
 
 from __future__ import annotations
@@ -13,6 +16,15 @@ import numpy as np
 
 __all__ = [
     "AssumptionWarning",
+    "check_scalar",
+    "check_int",
+    "check_seed",
+    "check_tolerance",
+    "check_representation",
+    "check_labels",
+    "is_one_hot",
+    "check_one_hot",
+    "check_rng",
     "as_matrix",
     "check_samples",
     "check_rank_bound",
@@ -172,3 +184,140 @@ def check_square_stack(mats, name: str, d: int | None = None) -> np.ndarray:
                          f"have d0 == {d} rows; they must act on the input space (d0 x d0).")
     return arr
 
+
+
+# ------------------------------------------------------------------ scalars
+def _type_names(target_type) -> str:
+    types = target_type if isinstance(target_type, tuple) else (target_type,)
+    names = {numbers.Integral: "an integer", numbers.Real: "a real number",
+             str: "a string", bool: "a bool"}
+    return " or ".join(names.get(t, t.__name__) for t in types)
+
+
+def check_scalar(x, name: str, target_type=numbers.Real, *, min_val=None, max_val=None,
+                 include_boundaries: str = "both"):
+    """Check a scalar argument's type and range, as scikit-learn's ``check_scalar``.
+
+    Parameters
+    ----------
+    x : object
+        The value passed.
+    name : str
+        The argument's name, used in the message.
+    target_type : type or tuple of types, default numbers.Real
+        Accepted types (``bool`` is never accepted as a number).
+    min_val, max_val : float, optional
+        Bounds of the accepted interval.
+    include_boundaries : {"both", "left", "right", "neither"}
+        Whether the bounds themselves are accepted.
+
+    Returns
+    -------
+    The value, as ``int`` for integral targets and ``float`` for real ones.
+
+    Raises
+    ------
+    TypeError
+        ``"{name} must be {type}, got {x!r} of type {type(x)}."``
+    ValueError
+        ``"{name} must be finite, got nan."`` or ``"{name} == {x}, must be >= {min}."``
+    """
+    numeric = target_type in (numbers.Real, numbers.Integral) or (
+        isinstance(target_type, tuple) and set(target_type) <= {numbers.Real, numbers.Integral})
+    if (numeric and isinstance(x, (bool, np.bool_))) or not isinstance(x, target_type):
+        raise TypeError(f"{name} must be {_type_names(target_type)}, got {x!r} of type "
+                        f"{type(x).__name__}.")
+    if not numeric:
+        return x
+    if isinstance(x, numbers.Integral) and target_type is numbers.Integral:
+        x = int(x)
+    else:
+        x = float(x)
+        if not np.isfinite(x):
+            raise ValueError(f"{name} must be a finite number, got {x!r}.")
+    left = include_boundaries in ("both", "left")
+    right = include_boundaries in ("both", "right")
+    if min_val is not None and (x < min_val or (x == min_val and not left)):
+        raise ValueError(f"{name} == {x!r}, must be {'>=' if left else '>'} {min_val}.")
+    if max_val is not None and (x > max_val or (x == max_val and not right)):
+        raise ValueError(f"{name} == {x!r}, must be {'<=' if right else '<'} {max_val}.")
+    return x
+
+
+def check_int(v, name: str, minimum: int | None = 1, maximum: int | None = None) -> int:
+    """An integer ``minimum <= v <= maximum`` (``bool`` refused): :func:`check_scalar`."""
+    return check_scalar(v, name, numbers.Integral, min_val=minimum, max_val=maximum)
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """A seed: an integer ``>= 0`` (results depend on it, so it is always explicit)."""
+    return check_int(seed, name, 0)
+
+
+def check_tolerance(tol, name: str = "rtol") -> float:
+    """A relative tolerance: a finite number with ``0 < tol < 1``."""
+    return check_scalar(tol, name, numbers.Real, min_val=0.0, max_val=1.0,
+                        include_boundaries="neither")
+
+
+# ------------------------------------------------------ representations
+def check_representation(rep, name: str = "rep", *, allow_none: bool = False):
+    """Check that ``rep`` is a :class:`~invariance_lib.core.groups.Representation`.
+
+    Anything with ``dim``, ``invariant_basis`` and ``constraint_matrix`` is accepted
+    (duck typing); a string such as ``"c4"`` or an array is a ``TypeError`` that
+    names the argument.
+    """
+    if rep is None and allow_none:
+        return None
+    if not all(hasattr(rep, a) for a in ("dim", "invariant_basis", "constraint_matrix")):
+        raise TypeError(f"{name} must be a Representation (e.g. c4_rotations(14)), got "
+                        f"{rep!r} of type {type(rep).__name__}.")
+    return rep
+
+
+# ----------------------------------------------------------------- labels
+def check_labels(labels, name: str = "labels", n_classes: int | None = None) -> np.ndarray:
+    """Integer class labels as a 1-D ``int64`` array; fractional values are refused.
+
+    Float labels are accepted only when every value is a whole number (as read from
+    a float-typed file); ``1.5`` is a ``ValueError``, never truncated.
+    """
+    arr = np.asarray(labels)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool) \
+            or np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be an array of integer class labels, got dtype "
+                        f"{arr.dtype}.")
+    arr = arr.ravel()
+    if not np.issubdtype(arr.dtype, np.integer):
+        bad = ~np.isfinite(arr) | (arr != np.round(arr)) if arr.size else np.zeros(0, bool)
+        if bad.any():
+            raise ValueError(f"{name} must hold whole numbers (class labels), but "
+                             f"{int(bad.sum())} entries are not (the first is "
+                             f"{arr[bad][0]!r}); labels are never truncated.")
+    arr = arr.astype(np.int64)
+    if n_classes is not None and arr.size and (arr.min() < 0 or arr.max() >= n_classes):
+        raise ValueError(f"{name} must be row indices 0..{n_classes - 1} of the outputs, "
+                         f"got values in {arr.min()}..{arr.max()}.")
+    return arr
+
+
+def is_one_hot(Y: np.ndarray) -> bool:
+    """Whether every column of ``Y`` is a one-hot vector (one 1, zeros elsewhere)."""
+    return bool(np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=0) == 1))
+
+
+def check_one_hot(Y: np.ndarray, name: str = "Y") -> np.ndarray:
+    """Refuse targets that are not one-hot columns (for recorded accuracies)."""
+    if not is_one_hot(Y):
+        raise ValueError(f"{name} must be one-hot (one 1 per column, zeros elsewhere) to "
+                         f"record accuracies; pass accuracy=False for other targets.")
+    return Y
+
+
+def check_rng(rng, name: str = "rng"):
+    """A :class:`numpy.random.Generator` (``np.random.default_rng(seed)``); no global state."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{name} must be a numpy.random.Generator, e.g. "
+                        f"np.random.default_rng(0), got {type(rng).__name__}.")
+    return rng

@@ -44,9 +44,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.linalg as sla
 
-from ._validation import (AssumptionWarning, check_constraint, check_samples,
+from ..core.validation import (AssumptionWarning, check_constraint, check_lam, check_samples,
                           check_square_stack)
-from .linalg import left_null_space, rank_tolerance, support_whitener, svd
+from ..core.linalg import left_null_space, rank_tolerance, support_whitener, svd
 
 __all__ = [
     "ReducedRankProblem",
@@ -56,6 +56,7 @@ __all__ = [
     "augmented_problem",
     "NORMALIZATIONS",
     "canonical_method",
+    "build_problem",
 ]
 
 NORMALIZATIONS = ("paper", "mean")
@@ -262,3 +263,28 @@ def regularized_problems(X, Y, G, lams, normalization: str = "paper") -> list[Re
         problems.append(ReducedRankProblem("regularized", K, C, const, F, lam=float(lam),
                                            info={"rank_K": int(keep.sum())}))
     return problems
+
+
+def build_problem(X, Y, method: str, *, G=None, elements=None, lam=None, weights=None,
+                  normalization: str = "paper") -> ReducedRankProblem:
+    """The :class:`~invariance_lib.problems.ReducedRankProblem` of one method.
+
+    ``method`` is ``"plain"``, ``"hardwired"`` (needs ``G``), ``"regularized"`` (needs
+    ``G`` and a scalar ``lam``) or ``"augmented"`` (needs ``elements``).
+    """
+    method = canonical_method(method)
+    X, Y = check_samples(X, Y)
+    if method in ("hardwired", "regularized") and G is None:
+        raise ValueError(f"method {method!r} needs the constraint matrix: pass G=rho.constraint_matrix().")
+    if method == "augmented" and elements is None:
+        raise ValueError("method 'augmented' needs the augmentation matrices: pass elements=rho.elements().")
+    if method == "plain":
+        return plain_problem(X, Y, normalization)
+    if method == "hardwired":
+        return hardwired_problem(X, Y, G, normalization)
+    if method == "augmented":
+        return augmented_problem(X, Y, elements, normalization, weights=weights)
+    if lam is None:
+        raise ValueError("method 'regularized' needs the penalty strength: pass lam=... (a number >= 0).")
+    lams, _ = check_lam(lam, allow_array=False)
+    return regularized_problems(X, Y, G, lams, normalization)[0]

@@ -20,20 +20,22 @@ invariant basis ``B`` (rows spanning ``{w : wG = 0}``):
 * **function distance** ``‖(W − W_ref) X‖_F / ‖W_ref X‖_F`` (NOTES §5, "closeness").
 
 Every function takes numpy arrays or torch tensors (and, where a map is expected, a
-network with ``end_to_end()``) and returns floats or numpy arrays.
-:class:`InvarianceMetrics` evaluates the same quantities for a stack of matrices in
-torch; the training loop records with it.
+network with ``end_to_end()``) and returns floats or numpy arrays. This module imports
+no torch: a tensor or a module can only be passed when torch is already loaded, and is
+recognised then. :class:`~invariance_lib.experiments.recording.InvarianceMetrics`
+evaluates the same quantities for a stack of matrices in torch; the training loop
+records with it.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Callable
 
 import numpy as np
-import torch
 
-from ._validation import as_matrix
-from .linalg import rank_tolerance
+from .core.linalg import rank_tolerance
+from .core.validation import as_matrix, check_labels, check_representation
 
 __all__ = [
     "invariant_projector",
@@ -42,15 +44,24 @@ __all__ = [
     "invariant_share",
     "data_span_projector",
     "invariance_error",
+    "orbit_invariance_error",
+    "correct",
     "accuracy",
     "function_distance",
     "default_entry_columns",
-    "InvarianceMetrics",
 ]
 
 
 # ------------------------------------------------------------- conversions
+def _torch():
+    """The torch module if it is already imported (a tensor can exist only then), else None."""
+    return sys.modules.get("torch")
+
+
 def _to_numpy(A, name: str, ndim: int = 2) -> np.ndarray:
+    torch = _torch()
+    if torch is None:
+        return as_matrix(A, name, ndim=ndim)
     if isinstance(A, torch.nn.Module):
         if not hasattr(A, "end_to_end"):
             raise TypeError(f"{name} is a {type(A).__name__} without end_to_end(); these "
@@ -62,17 +73,17 @@ def _to_numpy(A, name: str, ndim: int = 2) -> np.ndarray:
     return as_matrix(A, name, ndim=ndim)
 
 
-def _check_rep(rep):
-    if not (hasattr(rep, "invariant_basis") and hasattr(rep, "dim")):
-        raise TypeError(f"rep must be a Representation (e.g. c4_rotations(14)), got "
-                        f"{type(rep).__name__}.")
-    return rep
-
-
 def _check_cols(W: np.ndarray, d0: int, name: str = "W") -> None:
     if W.shape[-1] != d0:
         raise ValueError(f"{name} has {W.shape[-1]} columns but the representation acts on "
                          f"R^{d0}; {name} must be (dL, d0) == (dL, {d0}).")
+
+
+def _check_rows(X: np.ndarray, d0: int, name: str = "X") -> None:
+    if X.shape[0] != d0:
+        raise ValueError(f"{name} has {X.shape[0]} rows but the representation acts on "
+                         f"R^{d0}; inputs are columns, so {name} must be (d0, m) == "
+                         f"({d0}, m).")
 
 
 # ---------------------------------------------------------------- projector
@@ -84,7 +95,7 @@ def invariant_projector(rep) -> np.ndarray:
     the orthonormal invariant basis (``Ḡ`` of a non-unitary representation is a
     projector too, but not an orthogonal one).
     """
-    rep = _check_rep(rep)
+    rep = check_representation(rep)
     if not rep.is_lie and rep.is_orthogonal():
         P = rep.group_average()
         return (P + P.T) / 2.0
@@ -94,7 +105,7 @@ def invariant_projector(rep) -> np.ndarray:
 
 def non_invariant_part(W, rep) -> np.ndarray:
     """``W_⊥ = W − W P``: the part of ``W`` that is not invariant (``(dL, d0)``)."""
-    rep = _check_rep(rep)
+    rep = check_representation(rep)
     W = _to_numpy(W, "W")
     _check_cols(W, rep.dim)
     return W - W @ invariant_projector(rep)
@@ -118,7 +129,7 @@ def w_perp_norm(W, rep, X=None) -> float:
 
 def invariant_share(W, rep) -> float:
     """``‖W − W_⊥‖_F² / ‖W‖_F²`` (Figure 4): 1 for invariant ``W``, ``nan`` for ``W = 0``."""
-    rep = _check_rep(rep)
+    rep = check_representation(rep)
     W = _to_numpy(W, "W")
     _check_cols(W, rep.dim)
     total = float(np.sum(W * W))
@@ -136,7 +147,7 @@ def data_span_projector(X, rep=None) -> np.ndarray:
     X = _to_numpy(X, "X")
     K0 = X @ X.T
     if rep is not None and not rep.is_lie:
-        _check_cols(X.T, rep.dim, "X")
+        _check_rows(X, rep.dim, "X")
         K = sum(E @ K0 @ E.T for E in rep.elements())
     else:
         K = K0
@@ -165,11 +176,12 @@ def default_entry_columns(rep) -> tuple[int, ...] | None:
 
 
 # ------------------------------------------------------ invariance error
-def _as_function(f, dtype=torch.float64) -> Callable[[np.ndarray], np.ndarray]:
+def _as_function(f) -> Callable[[np.ndarray], np.ndarray]:
     """``f`` as a map from ``(d0, m)`` arrays to ``(dL, m)`` arrays."""
-    if isinstance(f, torch.nn.Module):
+    torch = _torch()
+    if torch is not None and isinstance(f, torch.nn.Module):
         params = list(f.parameters()) + list(f.buffers())
-        p_dtype = params[0].dtype if params else dtype
+        p_dtype = params[0].dtype if params else torch.float64
         device = params[0].device if params else "cpu"
 
         def apply(Xc: np.ndarray) -> np.ndarray:
@@ -177,7 +189,7 @@ def _as_function(f, dtype=torch.float64) -> Callable[[np.ndarray], np.ndarray]:
                 out = f(torch.as_tensor(Xc.T, dtype=p_dtype, device=device))
             return out.detach().cpu().to(torch.float64).numpy().T
         return apply
-    if torch.is_tensor(f) or isinstance(f, np.ndarray):
+    if isinstance(f, np.ndarray) or (torch is not None and torch.is_tensor(f)):
         W = _to_numpy(f, "W")
         return lambda Xc: W @ Xc
     if callable(f):
@@ -212,15 +224,11 @@ def invariance_error(f, X, rep, *, reduce: str | None = "median"):
     -------
     float, or ndarray (m,) for ``reduce=None``
     """
-    rep = _check_rep(rep)
+    rep = check_representation(rep)
     X = _to_numpy(X, "X")
-    _check_cols(X.T, rep.dim, "X")
+    _check_rows(X, rep.dim, "X")
     fn = _as_function(f)
-    outs = np.stack([fn(E @ X) for E in rep.elements()])  # (|G|, dL, m)
-    mean = outs.mean(axis=0)
-    num = np.mean(np.sum((outs - mean) ** 2, axis=1), axis=0)
-    den = np.sum(mean ** 2, axis=0)
-    eps = _safe_ratio(num, den)
+    eps = orbit_invariance_error(np.stack([fn(E @ X) for E in rep.elements()]))
     if reduce is None:
         return eps
     if reduce == "median":
@@ -230,10 +238,19 @@ def invariance_error(f, X, rep, *, reduce: str | None = "median"):
     raise ValueError(f"reduce must be 'median', 'mean' or None, got {reduce!r}.")
 
 
-def _safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def orbit_invariance_error(outs: np.ndarray) -> np.ndarray:
+    """``ε_inv`` from the outputs on each orbit, the formula stated once.
+
+    ``outs`` has shape ``(..., |G|, dL, m)``: ``f(ρ(g)x_j)`` for every element ``g``
+    and input ``j``. Returns ``(..., m)``; 0 where ``f̄(x) = 0`` and ``f`` is constant on
+    the orbit, ``inf`` where ``f̄(x) = 0`` but it is not.
+    """
+    outs = np.asarray(outs, dtype=np.float64)
+    mean = outs.mean(axis=-3)
+    num = np.mean(np.sum((outs - mean[..., None, :, :]) ** 2, axis=-2), axis=-2)
+    den = np.sum(mean ** 2, axis=-2)
     tiny = np.finfo(np.float64).tiny
-    out = np.where(den > tiny, num / np.maximum(den, tiny), np.where(num > tiny, np.inf, 0.0))
-    return out
+    return np.where(den > tiny, num / np.maximum(den, tiny), np.where(num > tiny, np.inf, 0.0))
 
 
 def accuracy(f, X, labels) -> float:
@@ -245,15 +262,27 @@ def accuracy(f, X, labels) -> float:
     almost never produce, count as correct); the training records use the same rule.
     """
     X = _to_numpy(X, "X")
-    labels = np.asarray(labels).ravel()
+    labels = check_labels(labels, "labels")
     if labels.size != X.shape[1]:
         raise ValueError(f"labels has {labels.size} entries but X has {X.shape[1]} columns "
                          f"(samples).")
     out = _as_function(f)(X)
-    if labels.size and (labels.min() < 0 or labels.max() >= out.shape[0]):
-        raise ValueError(f"labels must be row indices 0..{out.shape[0] - 1} of the outputs.")
-    true = out[labels.astype(np.int64), np.arange(labels.size)]
-    return float(np.mean(true >= out.max(axis=0)))
+    labels = check_labels(labels, "labels", n_classes=out.shape[0])
+    return float(np.mean(correct(out, labels)))
+
+
+def correct(outputs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The accuracy rule, stated once: sample ``i`` is correct when ``outputs[labels[i], i]``
+    is at least every other output of column ``i`` (exact ties count as correct).
+
+    ``outputs`` is ``(dL, N)`` (or ``(..., dL, N)``); returns booleans ``(N,)`` (or
+    ``(..., N)``). The training records apply the same rule to torch tensors
+    (:func:`~invariance_lib.experiments.recording.correct_fraction`).
+    """
+    out = np.asarray(outputs)
+    idx = np.broadcast_to(labels, out.shape[:-2] + (1, labels.size))
+    true = np.take_along_axis(out, idx, axis=-2)[..., 0, :]
+    return true >= out.max(axis=-2)
 
 
 def function_distance(W, W_ref, X) -> float:
@@ -267,112 +296,3 @@ def function_distance(W, W_ref, X) -> float:
         raise ValueError(f"W has shape {W.shape} but W_ref has shape {W_ref.shape}.")
     ref = np.linalg.norm(W_ref @ X)
     return float(np.linalg.norm((W - W_ref) @ X) / ref) if ref > 0 else float("inf")
-
-
-# ------------------------------------------------------ batched (torch)
-class InvarianceMetrics:
-    """The linear-map measures for stacks of matrices, in torch, for the training loop.
-
-    Precomputes what is shared — the orthonormal invariant basis ``B`` (so that
-    ``W P = (W Bᵀ) B``), the data-span projector and the entry columns — so that
-    evaluating many runs at once costs a few batched products. A matrix may be
-    given in factored form ``W = T F`` (``T``: ``dL × r``, ``F``: ``r × d0``, e.g. a
-    network's layers above and at the bottleneck): every measure is then a quadratic
-    form in ``F``'s rows weighted by ``M = TᵀT``,
-
-    .. math::  \\|W_\\perp\\|_F^2 = \\langle M, F_\\perp F_\\perp^\\top \\rangle, \\quad
-               \\|W P\\|_F^2 = \\langle M, S S^\\top \\rangle, \\quad
-               \\|W_\\perp \\Pi\\|_F^2 = \\langle M, F_\\perp \\Pi F_\\perp^\\top \\rangle,
-
-    with ``S = F Bᵀ`` and ``F_⊥ = F − S B``, which touches ``r`` rows instead of ``dL``.
-
-    Parameters
-    ----------
-    rep : Representation or None
-        Without it only ``entries`` is available.
-    X : array (d0, n), optional
-        Training inputs, for ``w_perp_data``.
-    columns : sequence of int, optional
-        Columns of ``W`` to record (default :func:`default_entry_columns`).
-    dtype, device
-        Of the tensors.
-    """
-
-    def __init__(self, rep, X=None, columns=None, *, dtype: torch.dtype = torch.float64,
-                 device: str | torch.device = "cpu") -> None:
-        self.rep = rep
-        opts = {"dtype": dtype, "device": device}
-        if columns is None:
-            columns = default_entry_columns(rep)
-        self.columns = tuple(int(c) for c in columns) if columns is not None else ()
-        self._col_idx = torch.tensor(self.columns, dtype=torch.long, device=device)
-        self._B = None
-        self._mask = None
-        self._U = None
-        if rep is not None:
-            rep = _check_rep(rep)
-            d0 = rep.dim
-            if any(not 0 <= c < d0 for c in self.columns):
-                raise ValueError(f"entry columns {self.columns} must lie in 0..{d0 - 1}.")
-            self._B = torch.as_tensor(rep.invariant_basis(), **opts)     # (m, d0)
-            self._Bt = self._B.T.contiguous()
-            if X is not None:
-                Pi = data_span_projector(X, rep)
-                diag = np.diag(Pi)
-                if (np.abs(Pi - np.diag(diag)).max() <= 1e-10
-                        and np.all(np.minimum(np.abs(diag), np.abs(diag - 1)) <= 1e-10)):
-                    self._mask = torch.as_tensor((diag > 0.5).astype(np.float64), **opts)
-                else:
-                    e, V = np.linalg.eigh(Pi)
-                    self._U = torch.as_tensor(V[:, e > 0.5], **opts)
-
-    @property
-    def has_rep(self) -> bool:
-        return self.rep is not None
-
-    @property
-    def has_data_span(self) -> bool:
-        return self._mask is not None or self._U is not None
-
-    def invariant_part(self, W: torch.Tensor) -> torch.Tensor:
-        """``W P = (W Bᵀ) B`` for a stack ``(R, dL, d0)``."""
-        return (W @ self._Bt) @ self._B
-
-    def __call__(self, W: torch.Tensor, T: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        """Measures of every matrix in a stack.
-
-        Parameters
-        ----------
-        W : tensor (R, r, d0)
-            The matrices; or, with ``T``, their right factors ``F``.
-        T : tensor (R, dL, r), optional
-            Left factors: the matrices are ``T @ W``.
-
-        Returns
-        -------
-        dict of tensors
-            ``entries`` ``(R, dL, k)``; with a representation also ``w_perp``,
-            ``invariant_share`` ``(R,)`` and, with ``X``, ``w_perp_data`` ``(R,)``.
-        """
-        F = W
-        cols = F[..., self._col_idx]
-        out = {"entries": cols if T is None else torch.bmm(T, cols)}
-        if self.rep is None:
-            return out
-        M = None if T is None else torch.bmm(T.transpose(1, 2), T)     # (R, r, r)
-
-        def form(A: torch.Tensor, C: torch.Tensor) -> torch.Tensor:   # ⟨M, A Cᵀ⟩ per matrix
-            if M is None:
-                return (A * C).sum(dim=(1, 2))
-            return (M * torch.bmm(A, C.transpose(1, 2))).sum(dim=(1, 2))
-
-        S = F @ self._Bt                                # coefficients in the basis B
-        perp = F - S @ self._B                          # F_⊥ = F − F P
-        out["w_perp"] = form(perp, perp).clamp_min(0.0).sqrt()
-        out["invariant_share"] = form(S, S) / form(F, F)
-        if self._mask is not None:
-            out["w_perp_data"] = form(perp * self._mask, perp).clamp_min(0.0).sqrt()
-        elif self._U is not None:
-            PU = perp @ self._U
-            out["w_perp_data"] = form(PU, PU).clamp_min(0.0).sqrt()
-        return out

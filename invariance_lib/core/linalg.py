@@ -7,12 +7,21 @@ plots come out identical on every run.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import scipy.linalg as sla
 
+try:  # installed with scikit-learn (a dependency of mlxtend); optional
+    from threadpoolctl import threadpool_limits as _threadpool_limits
+except ImportError:  # pragma: no cover
+    _threadpool_limits = None
+
 __all__ = [
+    "blas_threads",
     "svd",
     "truncated_svd",
+    "truncate_to_index_set",
     "numerical_rank",
     "rank_tolerance",
     "psd_root",
@@ -61,6 +70,19 @@ def truncated_svd(A: np.ndarray, r: int) -> np.ndarray:
     U, s, Vt = svd(A)
     r = min(r, s.size)
     return (U[:, :r] * s[:r]) @ Vt[:r]
+
+
+def truncate_to_index_set(U: np.ndarray, s: np.ndarray, Vt: np.ndarray, index_set) -> np.ndarray:
+    """``U Σ_I Vᵀ``: the SVD ``U Σ Vᵀ`` keeping only the singular values in ``index_set``.
+
+    The critical points of ``‖Z − W‖²`` on ``M_r`` (Proposition B.9) are exactly these
+    matrices for the index sets ``I`` with ``|I| <= r``; ``I = {1, …, r}`` gives
+    :func:`truncated_svd`. ``index_set`` holds 0-based positions into ``s``.
+    """
+    I = np.asarray(sorted(int(i) for i in index_set), dtype=np.int64)
+    if I.size == 0:
+        return np.zeros((U.shape[0], Vt.shape[1]))
+    return (U[:, I] * s[I]) @ Vt[I]
 
 
 def rank_tolerance(values: np.ndarray, size: int) -> float:
@@ -184,3 +206,16 @@ def _canonical_rows(B: np.ndarray) -> np.ndarray:
     signs = np.sign(Q[idx, np.arange(m)])
     signs[signs == 0] = 1.0
     return (Q * signs).T + 0.0  # no negative zeros in printed bases
+
+
+def blas_threads(n: int = 1):
+    """A context limiting numpy's BLAS to ``n`` threads (restored on exit).
+
+    The library's matrices are small: one thread is fastest, and two-thread BLAS next
+    to torch was measured several times slower. The one place the limit is set
+    (training, the descent loops, the notebooks). Without threadpoolctl it does
+    nothing.
+    """
+    if _threadpool_limits is None:  # pragma: no cover
+        return contextlib.nullcontext()
+    return _threadpool_limits(limits=int(n), user_api="blas")

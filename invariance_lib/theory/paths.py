@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_constraint, check_lam, check_rank_bound, check_samples
+from ..core.validation import check_constraint, check_lam, check_rank_bound, check_samples
 from .problems import _scale, hardwired_problem, regularized_problems
 
 __all__ = ["RegularizationPath", "ContinuityCertificate", "regularization_path",

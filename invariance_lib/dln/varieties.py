@@ -29,19 +29,13 @@ from typing import Sequence
 
 import numpy as np
 
-from ._validation import as_matrix
-from .linalg import AmbiguousRankError, svd
+from ..core.linalg import AmbiguousRankError, svd
+from ..core.validation import as_matrix, check_rng
+from .architecture import check_factors, check_widths, end_to_end, widths_of
 
 __all__ = [
-    "check_widths",
-    "rank_bound",
-    "is_filling",
     "variety_dimension",
-    "n_parameters",
-    "widths_of",
-    "random_factors",
     "random_matrix_of_rank",
-    "end_to_end",
     "factorize",
     "change_hidden_basis",
     "jacobian",
@@ -51,48 +45,6 @@ __all__ = [
     "minor_gradients",
     "tangent_space_dimension",
 ]
-
-
-# --------------------------------------------------------------------- widths
-def check_widths(widths: Sequence[int]) -> tuple[int, ...]:
-    """Check a width list ``(d0, d1, …, dL)`` and return it as a tuple of ints.
-
-    Raises
-    ------
-    TypeError
-        If ``widths`` is not a sequence of integers.
-    ValueError
-        If it has fewer than two entries or a width below 1.
-    """
-    if isinstance(widths, (str, bytes)) or not hasattr(widths, "__iter__"):
-        raise TypeError(f"widths must be a sequence of layer widths (d0, d1, ..., dL), "
-                        f"got {widths!r}.")
-    ws = tuple(widths)
-    if len(ws) < 2:
-        raise ValueError(f"widths == {ws} needs at least two entries (d0, dL): an input "
-                         f"and an output width.")
-    for w in ws:
-        if isinstance(w, (bool, np.bool_)) or not isinstance(w, numbers.Integral):
-            raise TypeError(f"every width must be an integer, got {w!r} in widths == {ws}.")
-        if w < 1:
-            raise ValueError(f"every width == {w} is not allowed: every width must be >= 1, "
-                             f"got widths == {ws}; a layer of width {w} has no units.")
-    return tuple(int(w) for w in ws)
-
-
-def rank_bound(widths: Sequence[int]) -> int:
-    """The rank bound ``r = min(d0, d1, …, dL)`` of the end-to-end matrix."""
-    return min(check_widths(widths))
-
-
-def is_filling(widths: Sequence[int]) -> bool:
-    """Whether the architecture is *filling*: ``r = min(d0, dL)``.
-
-    Then ``M_r`` is all of ``R^{dL×d0}``; otherwise (*non-filling*,
-    ``r < min(d0, dL)``) it is a proper determinantal variety.
-    """
-    ws = check_widths(widths)
-    return min(ws) == min(ws[0], ws[-1])
 
 
 def variety_dimension(m: int, n: int, r: int) -> int:
@@ -113,73 +65,12 @@ def variety_dimension(m: int, n: int, r: int) -> int:
     return int(r * (m + n - r))
 
 
-def n_parameters(widths: Sequence[int]) -> int:
-    """Number of weights ``Σ_i d_i d_{i-1}`` of the network (no biases)."""
-    ws = check_widths(widths)
-    return int(sum(a * b for a, b in zip(ws[:-1], ws[1:])))
-
-
-# -------------------------------------------------------------------- factors
-def _check_factors(factors) -> list[np.ndarray]:
-    if isinstance(factors, np.ndarray) and factors.ndim == 2:
-        factors = [factors]
-    try:
-        fs = list(factors)
-    except TypeError:
-        raise TypeError(f"factors must be a list [W_1, ..., W_L] of matrices, got "
-                        f"{type(factors).__name__}.") from None
-    if not fs:
-        raise ValueError("factors is empty; pass at least one matrix [W_1, ..., W_L].")
-    fs = [as_matrix(F, f"W_{i + 1}") for i, F in enumerate(fs)]
-    for i in range(1, len(fs)):
-        if fs[i].shape[1] != fs[i - 1].shape[0]:
-            rev = fs[::-1]
-            chains = all(rev[j].shape[1] == rev[j - 1].shape[0] for j in range(1, len(rev)))
-            hint = (" They chain in the reverse order: pass [W_1, ..., W_L], the first "
-                    "layer first." if chains else "")
-            raise ValueError(
-                f"the factors do not chain: W_{i + 1} has shape {fs[i].shape} but W_{i} "
-                f"has {fs[i - 1].shape[0]} rows; W_k must have shape (d_k, d_(k-1)).{hint}")
-    return fs
-
-
-def widths_of(factors) -> tuple[int, ...]:
-    """The widths ``(d0, d1, …, dL)`` of the factors ``[W_1, …, W_L]``."""
-    fs = _check_factors(factors)
-    return (fs[0].shape[1], *(F.shape[0] for F in fs))
-
-
-def random_factors(widths: Sequence[int], rng: np.random.Generator) -> list[np.ndarray]:
-    """Standard normal factors ``[W_1, …, W_L]``, ``W_i`` of shape ``(d_i, d_{i-1})``.
-
-    ``rng`` must be a :class:`numpy.random.Generator` (no global state).
-    """
-    ws = check_widths(widths)
-    _check_rng(rng)
-    return [rng.normal(size=(b, a)) for a, b in zip(ws[:-1], ws[1:])]
-
-
 def random_matrix_of_rank(m: int, n: int, k: int, rng: np.random.Generator) -> np.ndarray:
     """A random ``m×n`` matrix of rank ``k`` (with probability one): ``A B`` with
     standard normal ``A`` (``m×k``) and ``B`` (``k×n``)."""
     variety_dimension(m, n, k)  # validates m, n and 0 <= k <= min(m, n)
-    _check_rng(rng)
+    check_rng(rng)
     return rng.normal(size=(m, k)) @ rng.normal(size=(k, n))
-
-
-def _check_rng(rng) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, e.g. "
-                        f"np.random.default_rng(0), got {type(rng).__name__}.")
-
-
-def end_to_end(factors) -> np.ndarray:
-    """The parametrization map ``μ(W_1, …, W_L) = W_L ⋯ W_1``, of shape ``(dL, d0)``."""
-    fs = _check_factors(factors)
-    W = fs[0]
-    for F in fs[1:]:
-        W = F @ W
-    return W
 
 
 def factorize(W, widths: Sequence[int], *, rtol: float = 1e-10) -> list[np.ndarray]:
@@ -236,7 +127,7 @@ def change_hidden_basis(factors, changes) -> list[np.ndarray]:
     returns ``[A_1 W_1, A_2 W_2 A_1⁻¹, …, W_L A_(L-1)⁻¹]``. The end-to-end matrix
     is unchanged, so every fibre of ``μ`` contains these orbits.
     """
-    fs = _check_factors(factors)
+    fs = check_factors(factors)
     ws = widths_of(fs)
     chs = [as_matrix(A, f"A_{i + 1}") for i, A in enumerate(changes)]
     if len(chs) != len(fs) - 1:
@@ -271,7 +162,7 @@ def jacobian(factors) -> np.ndarray:
     vectorisation ``vec(A Δ B) = (A ⊗ Bᵀ) vec(Δ)``, so the block of layer ``i`` is
     ``(W_L ⋯ W_(i+1)) ⊗ (W_(i-1) ⋯ W_1)ᵀ``.
     """
-    fs = _check_factors(factors)
+    fs = check_factors(factors)
     ws = widths_of(fs)
     blocks = []
     for i in range(len(fs)):

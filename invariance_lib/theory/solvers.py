@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_lam, check_rank_bound, check_samples
+from ..core.validation import check_lam, check_rank_bound, check_samples
 from .problems import (augmented_problem, hardwired_problem, plain_problem,
                        regularized_problems)
 

@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.patches import Circle
 
-from .groups import Representation, c4_rotations, d4_symmetries
+from ..core.groups import Representation, c4_rotations, d4_symmetries
 
 __all__ = ["show_images", "plot_orbits", "plot_matrix", "group_for_grid"]
 

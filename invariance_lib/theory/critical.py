@@ -21,14 +21,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import (AssumptionWarning, as_matrix, check_lam, check_rank_bound,
+from ..core.validation import (AssumptionWarning, as_matrix, check_lam, check_rank_bound,
                           check_samples)
-from .linalg import rank_tolerance, svd
-from .problems import (ReducedRankProblem, augmented_problem, canonical_method,
-                       hardwired_problem, plain_problem, regularized_problems)
+from ..core.linalg import rank_tolerance, svd
+from .problems import ReducedRankProblem, build_problem
 
-__all__ = ["CriticalPoint", "low_rank_critical_points", "critical_points", "escape_curve",
-           "build_problem"]
+__all__ = ["CriticalPoint", "low_rank_critical_points", "critical_points", "escape_curve"]
 
 
 @dataclass(frozen=True)
@@ -101,31 +99,6 @@ def low_rank_critical_points(Z, r: int, *, max_points: int = 100_000) -> list[Cr
         out.append(CriticalPoint(W, float(np.sum((Z - W) ** 2)), tuple(I),
                                  tuple(I) == tuple(range(len(I)))))
     return out
-
-
-def build_problem(X, Y, method: str, *, G=None, elements=None, lam=None, weights=None,
-                  normalization: str = "paper") -> ReducedRankProblem:
-    """The :class:`~invariance_lib.problems.ReducedRankProblem` of one method.
-
-    ``method`` is ``"plain"``, ``"hardwired"`` (needs ``G``), ``"regularized"`` (needs
-    ``G`` and a scalar ``lam``) or ``"augmented"`` (needs ``elements``).
-    """
-    method = canonical_method(method)
-    X, Y = check_samples(X, Y)
-    if method in ("hardwired", "regularized") and G is None:
-        raise ValueError(f"method {method!r} needs the constraint matrix: pass G=rho.constraint_matrix().")
-    if method == "augmented" and elements is None:
-        raise ValueError("method 'augmented' needs the augmentation matrices: pass elements=rho.elements().")
-    if method == "plain":
-        return plain_problem(X, Y, normalization)
-    if method == "hardwired":
-        return hardwired_problem(X, Y, G, normalization)
-    if method == "augmented":
-        return augmented_problem(X, Y, elements, normalization, weights=weights)
-    if lam is None:
-        raise ValueError("method 'regularized' needs the penalty strength: pass lam=... (a number >= 0).")
-    lams, _ = check_lam(lam, allow_array=False)
-    return regularized_problems(X, Y, G, lams, normalization)[0]
 
 
 def critical_points(X, Y, r: int, method: str, *, G=None, elements=None, lam=None,

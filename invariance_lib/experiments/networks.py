@@ -37,6 +37,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..dln.architecture import check_widths
+
 __all__ = [
     "ACTIVATIONS",
     "BOTTLENECK_HIDDEN",
@@ -91,21 +93,6 @@ def make_generator(seed: int | None = None, generator: torch.Generator | None = 
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
     return torch.Generator().manual_seed(int(seed))
-
-
-def _check_widths(widths: Sequence[int], name: str = "widths") -> tuple[int, ...]:
-    try:
-        ws = tuple(widths)
-    except TypeError:
-        raise TypeError(f"{name} must be a sequence of layer widths (d0, d1, ..., dL), got "
-                        f"{widths!r}.") from None
-    if len(ws) < 2:
-        raise ValueError(f"{name} == {ws} needs at least two entries (d0, dL): an input and "
-                         f"an output width.")
-    for w in ws:
-        if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1:
-            raise ValueError(f"every width must be a positive integer, got {name} == {ws}.")
-    return tuple(int(w) for w in ws)
 
 
 def _init_uniform_(t: torch.Tensor, fan_in: int, gen: torch.Generator) -> None:
@@ -176,7 +163,7 @@ class DeepLinear(_Widths, nn.Module):
                  generator: torch.Generator | None = None, dtype: torch.dtype = torch.float64,
                  device: str | torch.device = "cpu") -> None:
         super().__init__()
-        ws = _check_widths(widths)
+        ws = check_widths(widths)
         self.widths = ws
         gen = make_generator(seed, generator)
         self.layers = nn.ModuleList(nn.Linear(a, b, bias=False, dtype=dtype, device=device)
@@ -245,7 +232,7 @@ class HardwiredDeepLinear(DeepLinear):
     def __init__(self, widths: Sequence[int], basis, *, seed: int | None = None,
                  generator: torch.Generator | None = None, dtype: torch.dtype = torch.float64,
                  device: str | torch.device = "cpu") -> None:
-        ws = _check_widths(widths)
+        ws = check_widths(widths)
         B = _as_basis(basis, ws[0], dtype, device)
         nn.Module.__init__(self)
         self.widths = ws
@@ -298,7 +285,7 @@ class TwoLayer(_Widths, nn.Module):
                  seed: int | None = None, generator: torch.Generator | None = None,
                  dtype: torch.dtype = torch.float64, device: str | torch.device = "cpu") -> None:
         super().__init__()
-        ws = _check_widths((d0, hidden, dL), "(d0, hidden, dL)")
+        ws = check_widths((d0, hidden, dL), "(d0, hidden, dL)")
         self.widths = ws
         self.activation = canonical_activation(activation)
         self.negative_slope = float(negative_slope)

@@ -22,7 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ._validation import as_matrix, check_square_stack
+from .validation import as_matrix, check_square_stack
 from .linalg import left_null_space, psd_root
 
 __all__ = [

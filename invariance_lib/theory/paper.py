@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import (check_constraint, check_lam, check_rank_bound, check_samples,
+from ..core.validation import (check_constraint, check_lam, check_rank_bound, check_samples,
                           check_square_stack)
-from .linalg import numerical_rank, psd_root, truncated_svd
+from ..core.linalg import numerical_rank, psd_root, truncated_svd
 
 _PINV_RCOND = 1e-10  # relative cut-off for the pseudo-inverse of G̃ = P⁻¹G
 
