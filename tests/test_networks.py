@@ -59,7 +59,7 @@ def test_generator_and_seed_errors():
         DeepLinear((4, 2))
     with pytest.raises(ValueError, match="not both"):
         make_generator(1, torch.Generator())
-    with pytest.raises(ValueError, match="non-negative integer"):
+    with pytest.raises(ValueError, match="seed == -1, must be >= 0"):
         DeepLinear((4, 2), seed=-1)
 
 

@@ -342,7 +342,7 @@ def test_mnist_smoke():
     ({"activation": "relu", "hidden": (3, 2)}, ValueError, "exactly one hidden layer"),
     ({"activation": "gelu"}, ValueError, "unknown activation"),
     ({"epochs": 0}, ValueError, "epochs == 0, must be >= 1"),
-    ({"lr": -1.0}, ValueError, "lr must be a positive number"),
+    ({"lr": -1.0}, ValueError, r"lr == -1.0, must be > 0"),
     ({"betas": (0.9, 1.5)}, ValueError, "betas must be"),
     ({"batch_size": 0}, ValueError, "batch_size == 0, must be >= 1"),
     ({"normalization": "sum"}, ValueError, "normalization must be 'paper'"),

@@ -24,6 +24,10 @@ __all__ = [
     "truncate_to_index_set",
     "numerical_rank",
     "rank_tolerance",
+    "rank_of_values",
+    "gapped_rank",
+    "COMPUTED_MARGIN",
+    "TIE_MARGIN",
     "psd_root",
     "left_null_space",
     "AmbiguousRankError",
@@ -85,14 +89,67 @@ def truncate_to_index_set(U: np.ndarray, s: np.ndarray, Vt: np.ndarray, index_se
     return (U[:, I] * s[I]) @ Vt[I]
 
 
-def rank_tolerance(values: np.ndarray, size: int) -> float:
-    """Cut-off below which singular values count as zero: ``max(size) · eps · σ_max``.
+# ------------------------------------------------------------ the rank policy
+# Every rank decision of the library follows one of two rules, stated here once.
+#
+# 1. The relative cut-off (numpy's ``matrix_rank``, scipy's ``null_space``): a value
+#    of a set with largest value ``v_max``, from a problem of size ``d``, is zero when
+#    it is at most ``margin · d · eps · v_max`` (:func:`rank_tolerance`). ``margin`` is
+#    1 for the singular values of a matrix that was given, and COMPUTED_MARGIN for
+#    values computed through a whitening or a product (their rounding is larger);
+#    a tie at the rank bound is reported only above TIE_MARGIN times the cut-off.
+# 2. The gap rule, for subspaces the user defines (invariant subspaces, Jacobian
+#    images, tangent spaces): values below ``rtol · scale`` are zero, above
+#    ``gap · scale`` non-zero, and one in between raises AmbiguousRankError
+#    (:func:`gapped_rank`).
+#: Margin of rule 1 for computed values (whitened targets, critical points).
+COMPUTED_MARGIN = 10.0
+#: Margin of rule 1 below which a tie between two singular values is not reported.
+TIE_MARGIN = 1e4
+
+
+def rank_tolerance(values: np.ndarray, size: int, *, margin: float = 1.0) -> float:
+    """Cut-off below which values count as zero: ``margin · size · eps · v_max`` (rule 1).
 
     The same rule as :func:`numpy.linalg.matrix_rank` and
-    :func:`scipy.linalg.null_space`.
+    :func:`scipy.linalg.null_space` for ``margin=1``.
     """
     vmax = float(np.max(values)) if np.size(values) else 0.0
-    return size * np.finfo(np.float64).eps * vmax
+    return margin * size * np.finfo(np.float64).eps * vmax
+
+
+def rank_of_values(values: np.ndarray, size: int, *, margin: float = 1.0) -> int:
+    """How many of ``values`` are non-zero under rule 1 (:func:`rank_tolerance`)."""
+    values = np.asarray(values)
+    return int(np.sum(values > rank_tolerance(values, size, margin=margin)))
+
+
+def gapped_rank(s: np.ndarray, scale: float, rtol: float, gap: float, what: str,
+                hint: str = "") -> int:
+    """Count values above ``rtol · scale`` (rule 2); raise if one lies in ``(rtol, gap) · scale``.
+
+    Raises
+    ------
+    AmbiguousRankError
+        Naming ``what`` is ambiguous and the relative sizes of the offending values.
+    """
+    from .validation import check_tolerance  # validation imports nothing from here
+
+    rtol, gap = check_tolerance(rtol, "rtol"), check_tolerance(gap, "gap")
+    if rtol > gap:
+        raise ValueError(f"rtol == {rtol} exceeds gap == {gap}; need 0 < rtol <= gap < 1.")
+    if scale == 0.0:
+        return 0
+    rel = np.asarray(s) / scale
+    ambiguous = (rel > rtol) & (rel < gap)
+    if ambiguous.any():
+        raise AmbiguousRankError(
+            f"the {what} is ambiguous: {int(ambiguous.sum())} singular value(s) lie between "
+            f"rtol and gap relative to the scale (relative sizes "
+            f"{', '.join(f'{v:.1e}' for v in rel[ambiguous][:4])}). " + (hint or (
+                "The point is close to a lower-rank one; decide by passing rtol above "
+                "(zero) or gap below (non-zero) these values.")))
+    return int(np.sum(rel > rtol))
 
 
 def numerical_rank(A: np.ndarray) -> int:
@@ -172,16 +229,11 @@ def left_null_space(G: np.ndarray, rtol: float = 1e-8, gap: float = 1e-4, *,
         return np.eye(d)
     sv = np.zeros(d)
     sv[: s.size] = s
-    ambiguous = (sv > rtol * smax) & (sv < gap * smax)
-    if ambiguous.any():
-        bad = sv[ambiguous] / smax
-        raise AmbiguousRankError(
-            f"the dimension of the invariant subspace is ambiguous: {ambiguous.sum()} singular "
-            f"value(s) of the constraint matrix lie between rtol·σ_max and gap·σ_max (relative "
-            f"sizes {', '.join(f'{b:.1e}' for b in bad[:4])}). The generators are probably not "
-            f"exact (e.g. a rounded rotation angle). Fix them, or decide explicitly by passing "
-            f"rtol above (treat as zero) or gap below (treat as non-zero) these values.")
-    null = sv <= rtol * smax
+    rank = gapped_rank(sv, smax, rtol, gap, "dimension of the invariant subspace",
+                       hint="The generators are probably not exact (e.g. a rounded rotation "
+                            "angle). Fix them, or decide explicitly by passing rtol above "
+                            "(treat as zero) or gap below (treat as non-zero) these values.")
+    null = np.arange(d) >= rank  # sv is sorted: the last d − rank columns span the null space
     B = U[:, null].T
     # Deterministic basis: canonical sign per row, as in svd().
     if canonical and B.shape[0]:

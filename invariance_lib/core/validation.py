@@ -27,9 +27,12 @@ __all__ = [
     "check_rng",
     "as_matrix",
     "check_samples",
+    "check_scale",
     "check_rank_bound",
     "check_lam",
     "check_constraint",
+    "is_representation",
+    "constraint_matrix_of",
     "check_square_stack",
 ]
 
@@ -87,16 +90,45 @@ def _shape_hint(ndim: int) -> str:
     return {1: "(k,)", 2: "(rows, columns)", 3: "(m, d, d)"}.get(ndim, f"{ndim}-D")
 
 
-def check_samples(X, Y) -> tuple[np.ndarray, np.ndarray]:
-    """Check data in the paper's convention: ``X`` is ``(d0, n)``, ``Y`` is ``(dL, n)``."""
-    X = as_matrix(X, "X")
-    Y = as_matrix(Y, "Y")
+#: Entries of data must lie in ``[SAFE_SCALE_MIN, SAFE_SCALE_MAX]`` in absolute value
+#: (their largest entry): the moments ``X Xᵀ`` then neither overflow nor lose their
+#: precision to subnormal numbers in float64 (whose range is about 1e±308).
+SAFE_SCALE_MIN, SAFE_SCALE_MAX = 1e-150, 1e150
+
+
+def check_scale(A: np.ndarray, name: str) -> np.ndarray:
+    """Refuse data whose scale makes its second moments overflow or underflow in float64.
+
+    The optimum of every problem scales simply (``W → W · s_Y / s_X``), so rescaling
+    the data first loses nothing; the message says how.
+    """
+    s = float(np.abs(A).max()) if A.size else 0.0
+    if s > SAFE_SCALE_MAX or 0.0 < s < SAFE_SCALE_MIN:
+        raise ValueError(
+            f"{name} has entries of size {s:.1e}, outside the range [{SAFE_SCALE_MIN:.0e}, "
+            f"{SAFE_SCALE_MAX:.0e}] in which its second moments ({name} {name}ᵀ) are "
+            f"computed accurately in float64: they would "
+            f"{'overflow' if s > SAFE_SCALE_MAX else 'underflow to zero'}. Rescale the data "
+            f"first, e.g. {name} / np.abs({name}).max(); the optimal map scales as "
+            f"W -> W * s_Y / s_X.")
+    return A
+
+
+def check_samples(X, Y, names: tuple[str, str] = ("X", "Y")) -> tuple[np.ndarray, np.ndarray]:
+    """Check data in the paper's convention: ``X`` is ``(d0, n)``, ``Y`` is ``(dL, n)``.
+
+    ``names`` are the arguments' names in the messages (e.g. ``("X_test", "Y_test")``).
+    Data at an extreme scale are refused (:func:`check_scale`).
+    """
+    nx, ny = names
+    X = check_scale(as_matrix(X, nx), nx)
+    Y = check_scale(as_matrix(Y, ny), ny)
     if X.shape[1] != Y.shape[1]:
         raise ValueError(
-            f"X and Y have inconsistent numbers of samples: X has shape {X.shape} "
-            f"({X.shape[1]} samples) and Y has shape {Y.shape} ({Y.shape[1]} samples). "
-            f"Columns are samples (X is (d0, n), Y is (dL, n)); if your samples are "
-            f"rows, pass X.T and Y.T.")
+            f"{nx} and {ny} have inconsistent numbers of samples: {nx} has shape {X.shape} "
+            f"({X.shape[1]} samples) and {ny} has shape {Y.shape} ({Y.shape[1]} samples). "
+            f"Columns are samples ({nx} is (d0, n), {ny} is (dL, n)); if your samples are "
+            f"rows, pass {nx}.T and {ny}.T.")
     return X, Y
 
 
@@ -142,15 +174,24 @@ def check_lam(lam, *, allow_array: bool = True) -> tuple[np.ndarray, bool]:
     return vals, arr.ndim == 0
 
 
+def is_representation(obj) -> bool:
+    """Whether ``obj`` is a Representation (duck-typed: it has ``constraint_matrix()``)."""
+    return hasattr(obj, "constraint_matrix") and callable(obj.constraint_matrix)
+
+
+def constraint_matrix_of(G):
+    """"A Representation or a matrix", handled once: the representation's
+    :meth:`constraint_matrix`, or ``G`` itself (unchecked; see :func:`check_constraint`)."""
+    return G.constraint_matrix() if is_representation(G) else G
+
+
 def check_constraint(G, d0: int, name: str = "G") -> np.ndarray:
     """Check the constraint matrix ``G`` of shape ``(d0, k)``.
 
-    Also accepts a :class:`~invariance_lib.groups.Representation`, whose
+    Also accepts a :class:`~invariance_lib.core.groups.Representation`, whose
     :meth:`constraint_matrix` is used.
     """
-    if hasattr(G, "constraint_matrix") and callable(G.constraint_matrix):
-        G = G.constraint_matrix()
-    G = as_matrix(G, name)
+    G = as_matrix(constraint_matrix_of(G), name)
     if G.shape[0] != d0:
         hint = (f" It looks transposed: pass {name}.T." if G.shape[1] == d0 else "")
         raise ValueError(

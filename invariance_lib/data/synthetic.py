@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..core.linalg import truncated_svd
-from ..core.validation import as_matrix, check_int, check_scalar, check_seed
+from ..core.validation import (as_matrix, check_int, check_scalar, check_seed,
+                               is_representation)
 
 __all__ = ["SyntheticData", "synthetic_regression", "gaussian_inputs"]
 
@@ -75,7 +76,7 @@ def synthetic_regression(rep, dL: int = 3, n: int = 200, *, invariant: bool = Tr
     SyntheticData
     """
     seed = check_seed(seed)
-    if hasattr(rep, "invariant_basis"):
+    if is_representation(rep):
         d0 = rep.dim
     elif isinstance(rep, (int, np.integer)) and not isinstance(rep, bool) and rep > 0:
         d0 = int(rep)

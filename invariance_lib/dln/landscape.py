@@ -26,7 +26,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..core.linalg import rank_tolerance, svd, truncate_to_index_set
+from ..core.linalg import COMPUTED_MARGIN, rank_tolerance, svd, truncate_to_index_set
 from ..core.validation import as_matrix, check_int, check_tolerance
 from .architecture import check_widths
 
@@ -72,7 +72,7 @@ def stationarity_residual(Z, W, r: int) -> float:
                          f"point must be a matrix of the same shape as the target.")
     r = check_int(r, "r", maximum=min(Z.shape))
     U, s, Vt = svd(W)
-    k = int(np.sum(s > max(rank_tolerance(s, max(W.shape)) * 10,
+    k = int(np.sum(s > max(rank_tolerance(s, max(W.shape), margin=COMPUTED_MARGIN),
                            1e-12 * max(np.linalg.norm(Z), 1e-300))))
     if k > r:
         raise ValueError(f"W has rank {k} > r = {r}, so it is not a point of M_{r}; "

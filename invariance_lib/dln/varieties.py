@@ -29,7 +29,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..core.linalg import AmbiguousRankError, svd
+from ..core.linalg import AmbiguousRankError, gapped_rank, svd
 from ..core.validation import as_matrix, check_rng
 from .architecture import check_factors, check_widths, end_to_end, widths_of
 
@@ -172,24 +172,6 @@ def jacobian(factors) -> np.ndarray:
     return np.hstack(blocks)
 
 
-def _gapped_rank(s: np.ndarray, scale: float, rtol: float, gap: float, what: str) -> int:
-    """Count values above ``rtol · scale``; raise if any lies in ``(rtol, gap) · scale``."""
-    if not 0 < rtol <= gap < 1:
-        raise ValueError(f"need 0 < rtol <= gap < 1, got rtol == {rtol}, gap == {gap}.")
-    if scale == 0.0:
-        return 0
-    rel = s / scale
-    ambiguous = (rel > rtol) & (rel < gap)
-    if ambiguous.any():
-        raise AmbiguousRankError(
-            f"the {what} is ambiguous: {int(ambiguous.sum())} singular value(s) lie between "
-            f"rtol and gap relative to the scale (relative sizes "
-            f"{', '.join(f'{v:.1e}' for v in rel[ambiguous][:4])}). The point is close to "
-            f"a lower-rank one; decide by passing rtol above (zero) or gap below "
-            f"(non-zero) these values.")
-    return int(np.sum(rel > rtol))
-
-
 def jacobian_rank(factors, *, rtol: float = 1e-9, gap: float = 1e-7) -> int:
     """Rank of the Jacobian of ``μ``: the dimension of the image of ``dμ``.
 
@@ -200,7 +182,7 @@ def jacobian_rank(factors, *, rtol: float = 1e-9, gap: float = 1e-7) -> int:
     """
     J = jacobian(factors)
     s = np.linalg.svd(J, compute_uv=False)
-    return _gapped_rank(s, float(s.max()) if s.size else 0.0, rtol, gap,
+    return gapped_rank(s, float(s.max()) if s.size else 0.0, rtol, gap,
                         "rank of the Jacobian")
 
 
@@ -307,4 +289,4 @@ def tangent_space_dimension(W, r: int, *, rtol: float = 1e-9, gap: float = 1e-7,
     grads = minor_gradients(W, r + 1, max_minors=max_minors)
     s = np.linalg.svd(grads, compute_uv=False)
     scale = float(np.linalg.norm(W, 2)) ** r
-    return m * n - _gapped_rank(s, scale, rtol, gap, "dimension of the tangent space")
+    return m * n - gapped_rank(s, scale, rtol, gap, "dimension of the tangent space")

@@ -37,6 +37,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..core.validation import (check_scalar, check_seed, constraint_matrix_of,
+                               is_representation)
 from ..dln.architecture import check_widths
 
 __all__ = [
@@ -90,9 +92,7 @@ def make_generator(seed: int | None = None, generator: torch.Generator | None = 
     if seed is None:
         raise ValueError("the initialisation needs an explicit seed=... (an integer) or a "
                          "torch.Generator via generator=...; the global RNG is never used.")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}.")
-    return torch.Generator().manual_seed(int(seed))
+    return torch.Generator().manual_seed(check_seed(seed))
 
 
 def _init_uniform_(t: torch.Tensor, fan_in: int, gen: torch.Generator) -> None:
@@ -108,7 +108,7 @@ def _init_uniform_(t: torch.Tensor, fan_in: int, gen: torch.Generator) -> None:
 
 def _as_basis(basis, d0: int | None, dtype, device) -> torch.Tensor:
     """``basis`` (array, tensor or Representation) as an ``(m, d0)`` tensor."""
-    if hasattr(basis, "invariant_basis") and callable(basis.invariant_basis):
+    if is_representation(basis):
         basis = basis.invariant_basis()
     B = torch.tensor(np.array(basis.detach().cpu() if torch.is_tensor(basis) else basis),
                      dtype=dtype)  # a copy: the basis may be read-only
@@ -352,11 +352,8 @@ def invariance_penalty(W, G, lam: float = 1.0) -> torch.Tensor:
             raise TypeError(f"{type(W).__name__} has no invariance_matrix(); pass the "
                             f"end-to-end matrix W instead.")
         W = W.invariance_matrix()
-    if hasattr(G, "constraint_matrix") and callable(G.constraint_matrix):
-        G = G.constraint_matrix()
-    if lam < 0:
-        raise ValueError(f"lam == {lam:g}, must be >= 0: a negative penalty rewards "
-                         f"non-invariance and the problem is unbounded below.")
+    G = constraint_matrix_of(G)
+    lam = check_scalar(lam, "lam", min_val=0.0)
     G = torch.as_tensor(G, dtype=W.dtype, device=W.device)
     if G.shape[0] != W.shape[1]:
         raise ValueError(f"G has shape {tuple(G.shape)} but W has {W.shape[1]} columns; the "

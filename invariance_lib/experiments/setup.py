@@ -14,8 +14,8 @@ from typing import Mapping
 import numpy as np
 import torch
 
-from ..core.validation import (as_matrix, check_int, check_representation, check_samples,
-                               is_one_hot)
+from ..core.validation import (as_matrix, check_int, check_one_hot, check_representation,
+                               check_samples, check_scalar, is_one_hot)
 from ..measures import default_entry_columns
 from ..theory.problems import NORMALIZATIONS
 from .history import method_label
@@ -111,6 +111,8 @@ def make_setup(X, Y, runs, *, rep, hidden, activation, loss, normalization, epoc
     _check_group(rep, d0, methods)
     X_test, Y_test = _check_test_set(X_test, Y_test, X.shape[0], Y.shape[0])
     accuracy = _check_targets(Y, loss, accuracy)
+    if accuracy and Y_test is not None:
+        check_one_hot(Y_test, "Y_test")
     record_every = check_int(record_every, "record_every")
     if eval_every is None:
         eval_every = max(1, epochs // DEFAULT_EVAL_POINTS)
@@ -155,9 +157,7 @@ def _check_architecture(hidden, activation) -> tuple[tuple[int, ...], str | None
 
 def _check_optimiser(lr, betas, eps) -> tuple[float, float]:
     for name, v in (("lr", lr), ("eps", eps)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) \
-                or v <= 0:
-            raise ValueError(f"{name} must be a positive number, got {v!r}.")
+        check_scalar(v, name, min_val=0.0, include_boundaries="neither")
     try:
         b1, b2 = (float(b) for b in betas)
     except (TypeError, ValueError):
@@ -175,9 +175,7 @@ def _check_group(rep, d0: int, methods: set[str]) -> None:
                              f"acting on the inputs: pass rep=... (e.g. rep=c4_rotations(14) "
                              f"for 14x14 images).")
         return
-    if not (hasattr(rep, "constraint_matrix") and hasattr(rep, "dim")):
-        raise TypeError(f"rep must be a Representation (e.g. c4_rotations(14)), got "
-                        f"{type(rep).__name__}.")
+    check_representation(rep)
     if rep.dim != d0:
         raise ValueError(f"rep acts on R^{rep.dim} but X has d0 == {d0} rows; use the "
                          f"representation of the input space (e.g. c4_rotations(14) for "
@@ -192,7 +190,8 @@ def _check_test_set(X_test, Y_test, d0: int, dL: int):
         raise ValueError("pass both X_test and Y_test, or neither.")
     if X_test is None:
         return None, None
-    X_test, Y_test = (_writable(A) for A in check_samples(X_test, Y_test))
+    X_test, Y_test = (_writable(A) for A in check_samples(X_test, Y_test,
+                                                          ("X_test", "Y_test")))
     if X_test.shape[0] != d0 or Y_test.shape[0] != dL:
         raise ValueError(f"the test set has shapes X_test {X_test.shape}, Y_test "
                          f"{Y_test.shape}, but the training set has d0 == {d0} and "

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.validation import (check_lam, check_rank_bound, check_samples,
-                          check_square_stack)
+from ..core.validation import (check_lam, check_rank_bound, check_representation,
+                               check_samples, check_square_stack)
 from ..core.groups import Representation, is_group
-from ..core.linalg import numerical_rank, rank_tolerance
+from ..core.linalg import COMPUTED_MARGIN, numerical_rank, rank_of_values, rank_tolerance
 from .problems import (augmented_problem, hardwired_problem, plain_problem,
                        regularized_problems)
 
@@ -83,7 +83,7 @@ def _sv(prob) -> np.ndarray:
 
 
 def _rank(s: np.ndarray, shape) -> int:
-    return int(np.sum(s > rank_tolerance(s, max(shape)) * 10))
+    return rank_of_values(s, max(shape), margin=COMPUTED_MARGIN)
 
 
 def _distinct(s: np.ndarray, rank: int, rtol: float = 1e-8) -> tuple[bool, float]:
@@ -127,6 +127,7 @@ def assumptions_report(X, Y, r: int, rep: Representation | None = None, *, G=Non
     d0, n = X.shape
     dL = Y.shape[0]
     r = check_rank_bound(r, d0, dL)
+    rep = check_representation(rep, allow_none=True)
     if rep is not None:
         G = rep.constraint_matrix() if G is None else G
         if elements is None and not rep.is_lie:
@@ -212,7 +213,8 @@ def assumptions_report(X, Y, r: int, rep: Representation | None = None, *, G=Non
         grid = np.unique(np.concatenate([lams[lams > 0], np.logspace(-8, 8, 81)]))
         path = regularization_path(X, Y, G, r, grid, warn=False)
         q = path.sigma.shape[1]
-        ranks = np.sum(path.sigma > rank_tolerance(path.sigma, max(d0, dL)) * 10, axis=1)
+        ranks = np.sum(path.sigma > rank_tolerance(path.sigma, max(d0, dL),
+                                                    margin=COMPUTED_MARGIN), axis=1)
         full = bool(np.all(ranks == q))
         checks.append(Check(
             "reg_full_rank", "Z_reg(λ) has full rank", full,

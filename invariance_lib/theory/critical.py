@@ -23,7 +23,7 @@ import numpy as np
 
 from ..core.validation import (AssumptionWarning, as_matrix, check_lam, check_rank_bound,
                           check_samples)
-from ..core.linalg import rank_tolerance, svd
+from ..core.linalg import COMPUTED_MARGIN, rank_of_values, svd
 from .problems import ReducedRankProblem, build_problem
 
 __all__ = ["CriticalPoint", "low_rank_critical_points", "critical_points", "escape_curve"]
@@ -53,8 +53,7 @@ class CriticalPoint:
 
 
 def _enumerate(U, s, Vt, r: int, label: str, max_points: int):
-    tol = rank_tolerance(s, max(U.shape[0], Vt.shape[1])) * 10
-    rank = int(np.sum(s > tol))
+    rank = rank_of_values(s, max(U.shape[0], Vt.shape[1]), margin=COMPUTED_MARGIN)
     nz = s[:rank]
     if rank <= r:
         warnings.warn(

@@ -45,8 +45,9 @@ import numpy as np
 import scipy.linalg as sla
 
 from ..core.validation import (AssumptionWarning, check_constraint, check_lam, check_samples,
-                          check_square_stack)
-from ..core.linalg import left_null_space, rank_tolerance, support_whitener, svd
+                               check_square_stack, is_representation)
+from ..core.linalg import (COMPUTED_MARGIN, TIE_MARGIN, left_null_space, rank_tolerance,
+                           support_whitener, svd)
 
 __all__ = [
     "ReducedRankProblem",
@@ -144,7 +145,7 @@ class ReducedRankProblem:
 
 
 def _warn_if_tied(s: np.ndarray, r: int, method: str) -> None:
-    if r < s.size and s[r] > rank_tolerance(s, 1) * 1e4 and s[r - 1] - s[r] <= 1e-10 * s[0]:
+    if r < s.size and s[r] > rank_tolerance(s, 1, margin=TIE_MARGIN) and s[r - 1] - s[r] <= 1e-10 * s[0]:
         warnings.warn(
             f"the {method} problem's whitened target has tied singular values at the rank "
             f"bound (σ_{r} = σ_{r + 1} = {s[r]:.6g}), so its rank-{r} optimum is not unique; "
@@ -181,7 +182,7 @@ def hardwired_problem(X, Y, G, normalization: str = "paper", *, rtol: float = 1e
     ``F = Bᵀ (B K Bᵀ)^{+1/2}``-like lifts back to ``ℝ^{d0}``.
     """
     X, Y, K, C, const = _data_moments(X, Y, normalization)
-    if hasattr(G, "invariant_basis") and callable(G.invariant_basis):  # a Representation
+    if is_representation(G):
         check_constraint(G, X.shape[0])
         B = G.invariant_basis(rtol=rtol, gap=gap)  # cached on the representation
     else:
@@ -219,7 +220,11 @@ def augmented_problem(X, Y, elements, normalization: str = "paper",
 def _check_weights(weights, m: int) -> np.ndarray:
     if weights is None:
         return np.full(m, 1.0 / m)
-    w = np.asarray(weights, dtype=np.float64)
+    w = np.asarray(weights)
+    if w.dtype == object or not np.issubdtype(w.dtype, np.number) or np.iscomplexobj(w):
+        raise TypeError(f"weights must be an array of {m} non-negative numbers (one per "
+                        f"element), got {weights!r}; for uniform weights pass weights=None.")
+    w = w.astype(np.float64)
     if w.shape != (m,):
         raise ValueError(f"weights has shape {w.shape} but there are {m} elements; pass one "
                          f"weight per element.")
@@ -252,12 +257,21 @@ def regularized_problems(X, Y, G, lams, normalization: str = "paper") -> list[Re
     A, H = US.T @ A0 @ US, US.T @ H0 @ US
     mu, V = sla.eigh(c * H, A + c * H)
     mu = np.clip(mu, 0.0, 1.0)
-    mu[mu < 1e-13] = 0.0  # invariant directions: exactly unpenalised
+    # μ ∈ [0, 1]: μ = 0 on directions the penalty does not see (invariant, exactly
+    # unpenalised), μ = 1 on directions only the penalty sees (no data). Both are
+    # snapped by the rank policy, so that D(λ) is exact on them for every λ.
+    snap = rank_tolerance(np.ones(1), mu.size, margin=COMPUTED_MARGIN)
+    mu[mu <= snap] = 0.0
+    mu[mu >= 1.0 - snap] = 1.0
     base = US @ V
     problems = []
     for lam in lams:
+        # D > 0 on every direction when λ > 0 (D >= min(1, λ/c)); at λ = 0 only the
+        # penalty-only directions (μ = 1) have D = 0 and leave the support of K(0).
+        # No cut-off relative to max D: for large λ that dropped the unpenalised
+        # directions (D = 1 ≪ λ/c) and returned W ≈ 0 instead of W_reg(λ) → W_inv.
         D = (1.0 - mu) + (lam / c) * mu
-        keep = D > 1e-13 * max(D.max(), 1e-300)
+        keep = D > 0.0
         F = base[:, keep] / np.sqrt(D[keep])
         K = A0 + lam * H0
         problems.append(ReducedRankProblem("regularized", K, C, const, F, lam=float(lam),
