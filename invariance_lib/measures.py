@@ -17,7 +17,7 @@ invariant basis ``B`` (rows spanning ``{w : wG = 0}``):
 * **invariance error** (Appendix C.3) of any function ``f``: with
   ``f̄(x) = (1/|G|) Σ_g f(ρ(g)x)``,
   ``ε_inv(f, x) = (1/|G|) Σ_g ‖f(ρ(g)x) − f̄(x)‖² / ‖f̄(x)‖²``; its median over inputs.
-* **function distance** ``‖(W − W_ref) X‖_F / ‖W_ref X‖_F`` (NOTES §5, "closeness").
+* **function distance** ``‖(W − W_ref) X‖_F / ‖W_ref X‖_F`` (how close a trained map is to a closed form, as a function on the data).
 
 Every function takes numpy arrays or torch tensors (and, where a map is expected, a
 network with ``end_to_end()``) and returns floats or numpy arrays. This module imports
@@ -142,7 +142,7 @@ def data_span_projector(X, rep=None) -> np.ndarray:
 
     ``Π`` projects onto ``range(Σ_g ρ(g) X Xᵀ ρ(g)ᵀ)`` — the span of all ``ρ(g) x_i`` —
     or onto ``range(X Xᵀ)`` when ``rep`` is ``None`` or a Lie group. Eigenvalues
-    below ``d0 · eps · e_max`` count as zero (:func:`~invariance_lib.linalg.rank_tolerance`).
+    below ``d0 · eps · e_max`` count as zero (:func:`~invariance_lib.core.linalg.rank_tolerance`).
     """
     X = _to_numpy(X, "X")
     K0 = X @ X.T
@@ -288,7 +288,7 @@ def correct(outputs: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def function_distance(W, W_ref, X) -> float:
     """``‖(W − W_ref) X‖_F / ‖W_ref X‖_F``: distance of two linear maps as functions on ``X``.
 
-    Directions the data do not see (dead pixels) do not count; NOTES §5 uses this
+    Directions the data do not see (dead pixels) do not count; the book uses this
     to compare a trained map with a closed-form optimum.
     """
     W, W_ref, X = _to_numpy(W, "W"), _to_numpy(W_ref, "W_ref"), _to_numpy(X, "X")

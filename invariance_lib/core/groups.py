@@ -219,7 +219,7 @@ class Representation:
         rtol, gap : float
             Singular values of ``G`` below ``rtol·σ_max`` count as zero, those above
             ``gap·σ_max`` as non-zero; one in between raises
-            :class:`~invariance_lib.linalg.AmbiguousRankError`.
+            :class:`~invariance_lib.core.linalg.AmbiguousRankError`.
 
         Returns
         -------

@@ -3,7 +3,7 @@
 Everything returned here follows the paper's convention: inputs ``X`` have shape
 ``(d0, n)`` and targets ``Y`` shape ``(dL, n)`` — **columns are samples** — as float64
 numpy arrays. (PyTorch modules take rows; use ``X.T``.) Images are flattened in
-row-major (C) order, as :func:`invariance_lib.groups.c4_rotations` expects: pixel
+row-major (C) order, as :func:`invariance_lib.core.groups.c4_rotations` expects: pixel
 ``(i, j)`` of a ``k × k`` image is entry ``i·k + j``.
 
 Nothing here touches the network. :func:`load_mnist` reads either the 5,000-image

@@ -15,7 +15,7 @@ Conventions
 -----------
 ``factors`` is a list ``[W_1, …, W_L]`` in the order the layers are applied, with
 ``W_i`` of shape ``(d_i, d_{i-1})`` (as ``DeepLinear.layers`` in
-:mod:`invariance_lib.networks`). Matrices are vectorised row by row (numpy's
+:mod:`invariance_lib.experiments.networks`). Matrices are vectorised row by row (numpy's
 ``ravel``), so that ``vec(A Δ B) = (A ⊗ Bᵀ) vec(Δ)``; the parameters are the
 concatenation ``(vec W_1, …, vec W_L)``.
 """
@@ -273,7 +273,7 @@ def tangent_space_dimension(W, r: int, *, rtol: float = 1e-9, gap: float = 1e-7,
 
     The gradients of ``(r+1)``-minors scale like ``‖W‖₂^r``; singular values of the
     gradient matrix below ``rtol · ‖W‖₂^r`` count as zero and a value between ``rtol``
-    and ``gap`` (relative) raises :class:`~invariance_lib.linalg.AmbiguousRankError`.
+    and ``gap`` (relative) raises :class:`~invariance_lib.core.linalg.AmbiguousRankError`.
     """
     W = as_matrix(W, "W")
     m, n = W.shape

@@ -61,7 +61,7 @@ class History:
         the whole training set (augmented for augmentation) at those states.
     w_perp, w_perp_data, invariant_share : ndarray (T,) or None
         ``‖W_⊥‖_F``, ``‖W_⊥ Π‖_F`` and ``‖W − W_⊥‖²/‖W‖²`` of the end-to-end matrix
-        (:mod:`invariance_lib.metrics`); ``None`` without a representation or for a
+        (:mod:`invariance_lib.measures`); ``None`` without a representation or for a
         nonlinear network.
     entries : ndarray (T, dL, k) or None
         ``W[:, entry_columns]`` (Figure 1).

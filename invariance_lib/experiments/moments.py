@@ -25,7 +25,7 @@ __all__ = ["MomentTrainer", "moment_gradients", "run_moments"]
 def run_moments(setup: Setup, runs: list[Run]) -> list[tuple[np.ndarray, np.ndarray, float]]:
     """``(K, C, const)`` of every run's objective, in input coordinates (``d0``).
 
-    From :mod:`invariance_lib.problems`; the hard-wired run's are the plain ones
+    From :mod:`invariance_lib.theory.problems`; the hard-wired run's are the plain ones
     (restricted to ``W = V B`` by the caller).
     """
     X, Y, norm = setup.X, setup.Y, setup.normalization

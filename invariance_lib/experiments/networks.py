@@ -5,7 +5,7 @@
   most ``r = min(d_0, …, d_L)``.
 * :class:`HardwiredDeepLinear` — ``x ↦ W_L ⋯ W_1 B x`` with a fixed (non-trainable)
   matrix ``B`` whose rows are an orthonormal basis of the invariant row vectors
-  ``{w : wG = 0}`` (:meth:`~invariance_lib.groups.Representation.invariant_basis`).
+  ``{w : wG = 0}`` (:meth:`~invariance_lib.core.groups.Representation.invariant_basis`).
   For a permutation representation such as C4 on images the rows are the
   normalised orbit indicators, so ``B x`` is (up to the factor ``√|orbit|``) the
   average of ``x`` over each orbit: the paper's hard-wired architecture (§4).
@@ -222,7 +222,7 @@ class HardwiredDeepLinear(DeepLinear):
         ``(d0, d1, …, dL)`` as for :class:`DeepLinear`; the first trainable layer is
         ``W_1 : ℝ^m → ℝ^{d1}``.
     basis : array (m, d0), tensor, or Representation
-        ``B``; a :class:`~invariance_lib.groups.Representation` stands for its
+        ``B``; a :class:`~invariance_lib.core.groups.Representation` stands for its
         ``invariant_basis()`` (for C4 on 14×14 images, the 49 normalised orbit
         indicators).
     seed, generator, dtype, device

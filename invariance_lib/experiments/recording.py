@@ -132,7 +132,7 @@ class Recorder:
 
     The ``W``-measures are not computed every epoch: each group's matrices are
     copied into a buffer — as factors ``W = T F`` when the first layer is the
-    narrowest (see :class:`~invariance_lib.metrics.InvarianceMetrics`) — and
+    narrowest (see :class:`~invariance_lib.experiments.recording.InvarianceMetrics`) — and
     measured in bulk every ``chunk`` records, so that recording every epoch costs
     about one copy per group.
 
@@ -195,7 +195,7 @@ class Recorder:
             self.flush()
 
     def flush(self) -> None:
-        """Measure the buffered matrices (:class:`~invariance_lib.metrics.InvarianceMetrics`)."""
+        """Measure the buffered matrices (:class:`~invariance_lib.experiments.recording.InvarianceMetrics`)."""
         k = len(self._pending)
         if k == 0 or self.metrics is None:
             self._pending = []
@@ -250,7 +250,7 @@ def correct_fraction(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tenso
     """Accuracy per run from outputs ``(R, dL, N)`` and labels ``(N,)``, as ``(R,)``.
 
     A sample counts as correct when its label's output is the largest (the rule of
-    :func:`invariance_lib.metrics.accuracy`; exact ties, which real-valued outputs
+    :func:`invariance_lib.measures.accuracy`; exact ties, which real-valued outputs
     almost never produce, count as correct). ``amax`` over the classes is much
     cheaper here than a strided ``argmax``.
     """

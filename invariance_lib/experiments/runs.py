@@ -28,7 +28,7 @@ class Run:
     ----------
     method : str
         ``"plain"``, ``"hard-wired"``, ``"augmentation"`` or ``"regularisation"``
-        (or the canonical names of :func:`invariance_lib.problems.canonical_method`).
+        (or the canonical names of :func:`invariance_lib.theory.problems.canonical_method`).
     lam : float, optional
         Required for regularisation (``λ >= 0``); must be omitted otherwise.
     seed : int, default 0

@@ -2,7 +2,7 @@
 
 One entry point, :func:`train`, trains one run; :func:`train_many` trains several runs
 that share the data and the architecture (methods × λ × seeds) together and returns
-one :class:`~invariance_lib.history.History` per run.
+one :class:`~invariance_lib.experiments.history.History` per run.
 
 **The objective.** For the MSE loss every run minimises, over the network's
 parameters, with ``W`` the end-to-end matrix and ``n`` samples,
@@ -20,7 +20,7 @@ where the normalisation sets ``s``: ``normalization="paper"`` (**the default**) 
 ``s = 1/n``, the paper's eq. (7); ``normalization="mean"`` is ``s = 1/(n·dL)``,
 PyTorch's ``MSELoss``, which averages over the outputs too. The penalty is
 ``λ‖WG‖²`` in both, so the experiment's ``λ`` under ``"mean"`` is ``dL·λ`` of eq. (7)
-(NOTES §5: the paper's figures fit this reading). The closed forms take the same
+(the paper trained with PyTorch's ``MSELoss``; its figures fit this reading). The closed forms take the same
 keyword — ``regularized_optimum(X, Y, G, r, lam, normalization=...)`` — and a long
 full-batch run converges to the closed form of the *same* objective; the
 hard-wired and augmented optima do not depend on ``s``. With ``loss="cross_entropy"``
@@ -32,10 +32,10 @@ batches (the paper's Section 4) the objective is exactly
 
 .. math::  \\operatorname{tr}(W K W^\\top) - 2\\operatorname{tr}(W C^\\top) + c
 
-with the moments of :mod:`invariance_lib.problems` (``K = s·XXᵀ``, ``C = s·YXᵀ``;
+with the moments of :mod:`invariance_lib.theory.problems` (``K = s·XXᵀ``, ``C = s·YXᵀ``;
 augmented: ``s/|G| Σ_g ρ(g)XXᵀρ(g)ᵀ`` and ``s/|G| Σ_g YXᵀρ(g)ᵀ``; regularised:
 ``K + λGGᵀ``; hard-wired: ``BKBᵀ`` and ``CBᵀ``), so its gradient with respect to ``W``
-is ``2(WK − C)`` and no sample is touched during training (*fast path*; NOTES §3).
+is ``2(WK − C)`` and no sample is touched during training (*fast path*; :mod:`invariance_lib.experiments.moments`).
 The gradients of the layers follow by the chain rule, ``∂/∂W_i = (W_L⋯W_{i+1})ᵀ
 2(WK − C) (W_{i−1}⋯W_1)ᵀ``. Runs with the same layer shapes are stacked along a batch
 dimension and updated by one Adam step over all their parameters; Adam acts entry by
@@ -47,10 +47,10 @@ start from the same initial weights for the same seed and record the same things
 **What is recorded.** Every quantity refers to the state *after* the listed epoch
 (epoch 0 is the initialisation): ``loss`` and the ``W``-measures every
 ``record_every`` epochs, accuracies and ``ε_inv`` every ``eval_every`` epochs, and
-both at the last epoch. See :class:`~invariance_lib.history.History`.
+both at the last epoch. See :class:`~invariance_lib.experiments.history.History`.
 
 Determinism: a run's seed fixes its initial weights (see
-:mod:`invariance_lib.networks`) and its mini-batch order; nothing uses global RNG
+:mod:`invariance_lib.experiments.networks`) and its mini-batch order; nothing uses global RNG
 state. Training runs torch on ``num_threads`` threads (default 1: small matrices are
 fastest on one thread, and mixing two-thread torch with numpy was measured several
 times slower) and restores the previous setting afterwards.
@@ -92,7 +92,7 @@ def train(X, Y, method: str = "plain", *, lam: float | None = None, seed: int = 
     Y : array (dL, n)
         Targets (one-hot for classification).
     method : {"plain", "augmentation", "hard-wired", "regularisation"}
-        Aliases of :func:`~invariance_lib.problems.canonical_method` are accepted.
+        Aliases of :func:`~invariance_lib.theory.problems.canonical_method` are accepted.
     lam : float, optional
         λ of ``method="regularisation"`` (required there, refused elsewhere).
     seed : int, default 0
@@ -152,8 +152,8 @@ def train_many(X, Y, runs: Sequence, *, rep=None, hidden: Sequence[int] = (5,),
         Hidden widths ``(d1, …, d_{L−1})``; the paper's network is ``d0 → 5 → dL``.
         ``()`` trains a single matrix.
     activation : {None, "relu", "leaky_relu", "silu", "swish", "tanh"}
-        ``None`` (default): a deep linear network (:class:`~invariance_lib.networks.DeepLinear`).
-        Otherwise a two-layer network (:class:`~invariance_lib.networks.TwoLayer`, with
+        ``None`` (default): a deep linear network (:class:`~invariance_lib.experiments.networks.DeepLinear`).
+        Otherwise a two-layer network (:class:`~invariance_lib.experiments.networks.TwoLayer`, with
         biases); needs exactly one hidden width.
     loss : {"mse", "cross_entropy"}
         ``"cross_entropy"`` needs targets that are probability vectors (one-hot).
@@ -213,7 +213,7 @@ def train_many(X, Y, runs: Sequence, *, rep=None, hidden: Sequence[int] = (5,),
     ``lr`` (in the tests, a relative distance of about 1e-4 from the closed form at
     ``lr=1e-3``, which can grow again late in a run). On MNIST, dead pixels and
     weakly seen directions make raw parameter distances misleading; compare with the
-    closed forms by :func:`~invariance_lib.metrics.function_distance` or the loss gap.
+    closed forms by :func:`~invariance_lib.measures.function_distance` or the loss gap.
     """
     run_list = check_runs(runs)
     num_threads = check_int(num_threads, "num_threads")

@@ -121,7 +121,8 @@ def assumptions_report(X, Y, r: int, rep: Representation | None = None, *, G=Non
         ``print`` it; index it by key: ``full_rank_data``, ``non_filling``,
         ``rank_below_invariant_dim``, ``target_rank_above_r``,
         ``distinct_singular_values``, ``unitary``, ``augmentation_is_group``,
-        ``reg_full_rank``, ``reg_gap_at_r``.
+        ``target_rank_above_r_da`` (the augmented target, when elements are known),
+        ``reg_full_rank``, ``reg_gap_at_r`` (with ``lam``).
     """
     X, Y = check_samples(X, Y)
     d0, n = X.shape
@@ -231,7 +232,7 @@ def assumptions_report(X, Y, r: int, rep: Representation | None = None, *, G=Non
             "the r-th and (r+1)-th singular values may meet in that cell: the top-r set can "
             "change there and the regularisation path jumps, although Z_reg(λ) keeps full "
             "rank (a gap in the proof of Theorem 9; chapter 5). Refine the grid there, e.g. "
-            "with invariance_lib.paths.closest_approach.",
+            "with invariance_lib.closest_approach.",
             "Theorem 9 (continuity)"))
 
     header = (f"Assumptions report: d0 = {d0}, dL = {dL}, n = {n}, r = {r}"

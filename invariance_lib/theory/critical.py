@@ -7,7 +7,7 @@ singular values, the critical points of ``ℓ_Z(W) = ‖Z − W‖²`` on the sm
 set is a local (and the global) minimum, every other one is a saddle.
 
 Each of the paper's three problems is such a problem after whitening
-(:mod:`invariance_lib.problems`), so its critical points are ``U Σ_I Vᵀ Fᵀ`` from the
+(:mod:`invariance_lib.theory.problems`), so its critical points are ``U Σ_I Vᵀ Fᵀ`` from the
 SVD of its whitened target ``Z = C F`` (Proposition 13). There are
 ``C(rank Z, r)`` of them.
 """

@@ -2,7 +2,7 @@
 
 Theorem 6, Proposition 8 and Proposition 11 are stated for invertible ``XXᵀ``, via
 the whitening ``P = (XXᵀ)^{1/2}``. This module computes them exactly as written, as
-an independent check of :mod:`invariance_lib.solvers` and for teaching. It refuses a
+an independent check of :mod:`invariance_lib.theory.solvers` and for teaching. It refuses a
 singular ``XXᵀ`` unless ``pinv=True``, which plugs in pseudo-inverses — a natural
 guess that is **not** optimal in general (the constraint ``W̃G̃ = 0`` with
 ``G̃ = P⁺G`` no longer matches ``WG = 0``); chapter 4 shows the gap.
@@ -47,7 +47,7 @@ def whitening(X, *, pinv: bool = False) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(
             f"X Xᵀ is singular (rank {rank} < {X.shape[0]}): the paper's formula needs full "
             f"row rank. Add samples, drop the constant (e.g. always-zero) coordinates, or use "
-            f"invariance_lib.solvers, which returns the minimum-norm optimum; pinv=True plugs "
+            f"invariance_lib.theory.solvers, which returns the minimum-norm optimum; pinv=True plugs "
             f"in pseudo-inverses, which is not optimal in general.")
     return P, Pinv
 
@@ -93,7 +93,7 @@ def _Q(X, E: np.ndarray, pinv: bool) -> tuple[np.ndarray, np.ndarray]:
     if rank < X.shape[0] and not pinv:
         raise ValueError(
             f"Σ_g ρ(g) X Xᵀ ρ(g)ᵀ is singular (rank {rank} < {X.shape[0]}): Proposition 11's "
-            f"formula needs it invertible. Use invariance_lib.solvers.augmented_optimum "
+            f"formula needs it invertible. Use invariance_lib.theory.solvers.augmented_optimum "
             f"(minimum-norm optimum) or pass pinv=True.")
     return Q, Qinv
 

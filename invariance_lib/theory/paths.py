@@ -8,7 +8,7 @@ For ``λ ≥ 0`` the regularised problem (Proposition 8) is
 with ``s = 1/n`` (``normalization="paper"``, eq. (7)) or ``s = 1/(n·dL)``
 (``"mean"``, PyTorch's ``MSELoss``). Its minimum-norm optimum is
 ``W_reg(λ) = [Z(λ)]_r F(λ)ᵀ``, where ``F(λ)`` whitens ``K(λ) = s·XXᵀ + λGGᵀ`` and
-``Z(λ) = s·YXᵀ F(λ)`` is the whitened target (see :mod:`invariance_lib.problems`).
+``Z(λ) = s·YXᵀ F(λ)`` is the whitened target (see :mod:`invariance_lib.theory.problems`).
 With the paper's normalisation and full-rank ``XXᵀ``, the singular values of
 ``Z(λ)`` are those of the paper's ``Z_reg(λ) = Z B(λ)⁻¹`` divided by ``√n``.
 
@@ -167,7 +167,7 @@ def _check_grid(lams) -> np.ndarray:
     vals, scalar = check_lam(lams)
     if scalar or vals.size < 2:
         raise ValueError(f"lams must be a 1-D array of at least two values, got {lams!r}; "
-                         f"for a single λ use invariance_lib.solvers.regularized_optimum.")
+                         f"for a single λ use invariance_lib.theory.solvers.regularized_optimum.")
     if np.any(np.diff(vals) <= 0):
         raise ValueError("lams must be strictly increasing (a path is a curve in λ); "
                          "pass np.unique(lams) to sort them and drop repeats.")
@@ -209,8 +209,8 @@ def regularization_path(X, Y, G, r: int, lams, *, normalization: str = "paper",
 
     Notes
     -----
-    The optima are those of :func:`invariance_lib.solvers.regularized_optimum`
-    (the same :func:`~invariance_lib.problems.regularized_problems`); this function
+    The optima are those of :func:`invariance_lib.theory.solvers.regularized_optimum`
+    (the same :func:`~invariance_lib.theory.problems.regularized_problems`); this function
     adds the singular values of ``Z(λ)``, the limit ``W_inv`` and the measures.
     """
     X, Y = check_samples(X, Y)

@@ -1,6 +1,6 @@
 """The three problems as one reduced-rank regression.
 
-Every problem in the paper has the form (NOTES §3)
+Every problem of the paper (Theorem 6, Propositions 8 and 11) has the form
 
 .. math::
 
@@ -178,8 +178,12 @@ def hardwired_problem(X, Y, G, normalization: str = "paper", *, rtol: float = 1e
 
     With an orthonormal basis ``B`` of ``{w : wG = 0}``, the feasible maps are
     ``W = V B`` and ``rank W = rank V``; the problem in ``V`` is a plain
-    reduced-rank regression with inputs ``BX``. Its whitener
-    ``F = Bᵀ (B K Bᵀ)^{+1/2}``-like lifts back to ``ℝ^{d0}``.
+    reduced-rank regression with inputs ``BX``. Its whitener is ``F = Bᵀ F_B``,
+    where ``F_B = V_s diag(e_s^{-1/2})`` comes from the eigendecomposition
+    ``B K Bᵀ = V diag(e) Vᵀ`` on its support (``e_s > 0``;
+    :func:`~invariance_lib.core.linalg.support_whitener`). Then ``Fᵀ K F = I_s`` and
+    ``range F = Bᵀ range(B K Bᵀ)``: the whitener of the problem in ``V``, lifted back
+    to ``ℝ^{d0}``.
     """
     X, Y, K, C, const = _data_moments(X, Y, normalization)
     if is_representation(G):
@@ -281,7 +285,7 @@ def regularized_problems(X, Y, G, lams, normalization: str = "paper") -> list[Re
 
 def build_problem(X, Y, method: str, *, G=None, elements=None, lam=None, weights=None,
                   normalization: str = "paper") -> ReducedRankProblem:
-    """The :class:`~invariance_lib.problems.ReducedRankProblem` of one method.
+    """The :class:`~invariance_lib.theory.problems.ReducedRankProblem` of one method.
 
     ``method`` is ``"plain"``, ``"hardwired"`` (needs ``G``), ``"regularized"`` (needs
     ``G`` and a scalar ``lam``) or ``"augmented"`` (needs ``elements``).

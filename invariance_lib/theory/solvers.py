@@ -7,8 +7,8 @@ bound ``r`` is the width of the narrowest layer. Every function returns the
 and the meaningful answer when it is not (dead pixels in MNIST): the optimum is then
 unique as a function on the span of the data, not as a matrix.
 
-See :mod:`invariance_lib.problems` for the shared reduced-rank regression and
-:mod:`invariance_lib.paper` for the paper's formulas written out literally.
+See :mod:`invariance_lib.theory.problems` for the shared reduced-rank regression and
+:mod:`invariance_lib.theory.paper` for the paper's formulas written out literally.
 """
 
 from __future__ import annotations
