@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .core.validation import (as_matrix, check_int, check_representation, check_samples,
+from .core.linalg import orbit_stack
+from .core.validation import (as_matrix, check_square_stack, check_int, check_representation, check_samples,
                               check_scalar, check_seed)
 
 __all__ = ["FactorisedFit", "factorised_fit", "sample_loss", "relative_error",
@@ -115,7 +116,7 @@ def factorised_fit(X, Y, r: int, *, B=None, G=None, lam: float = 0.0, elements=N
     if elements is None:
         inputs, w = [X], np.ones(1)
     else:
-        inputs = [np.asarray(g, dtype=np.float64) @ X for g in elements]
+        inputs = list(orbit_stack(X, check_square_stack(elements, "elements", d=d0)))
         w = (np.full(len(inputs), 1.0 / len(inputs)) if weights is None
              else np.asarray(weights, dtype=np.float64) / np.sum(weights))
 

@@ -34,7 +34,7 @@ from typing import Callable
 
 import numpy as np
 
-from .core.linalg import rank_tolerance
+from .core.linalg import augmented_moment, orbit_stack, support_eigh
 from .core.validation import as_matrix, check_labels, check_representation
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "w_perp_norm",
     "invariant_share",
     "data_span_projector",
+    "data_span_basis",
     "invariance_error",
     "orbit_invariance_error",
     "correct",
@@ -140,20 +141,29 @@ def invariant_share(W, rep) -> float:
 def data_span_projector(X, rep=None) -> np.ndarray:
     """Orthogonal projector onto the span of the (augmented) inputs, ``(d0, d0)``.
 
-    ``Π`` projects onto ``range(Σ_g ρ(g) X Xᵀ ρ(g)ᵀ)`` — the span of all ``ρ(g) x_i`` —
-    or onto ``range(X Xᵀ)`` when ``rep`` is ``None`` or a Lie group. Eigenvalues
-    below ``d0 · eps · e_max`` count as zero (:func:`~invariance_lib.core.linalg.rank_tolerance`).
+    ``Π = U Uᵀ`` with ``U`` from :func:`data_span_basis`: it projects onto
+    ``range(Σ_g ρ(g) X Xᵀ ρ(g)ᵀ)`` — the span of all ``ρ(g) x_i`` — or onto
+    ``range(X Xᵀ)`` when ``rep`` is ``None`` or a Lie group.
+    """
+    Vs = data_span_basis(X, rep)
+    return Vs @ Vs.T
+
+
+def data_span_basis(X, rep=None) -> np.ndarray:
+    """Orthonormal columns ``U`` (``d0 × s``) spanning the (augmented) inputs.
+
+    Eigenvalues of ``Σ_g ρ(g) X Xᵀ ρ(g)ᵀ`` below ``d0 · eps · e_max`` count as zero
+    (:func:`~invariance_lib.core.linalg.support_eigh`, the library's rank policy).
     """
     X = _to_numpy(X, "X")
     K0 = X @ X.T
     if rep is not None and not rep.is_lie:
         _check_rows(X, rep.dim, "X")
-        K = sum(E @ K0 @ E.T for E in rep.elements())
+        K = augmented_moment(K0, rep.elements())
     else:
         K = K0
-    e, V = np.linalg.eigh((K + K.T) / 2.0)
-    Vs = V[:, e > rank_tolerance(np.abs(e), K.shape[0])]
-    return Vs @ Vs.T
+    _, V, support = support_eigh(K)
+    return V[:, support]
 
 
 def default_entry_columns(rep) -> tuple[int, ...] | None:
@@ -228,7 +238,7 @@ def invariance_error(f, X, rep, *, reduce: str | None = "median"):
     X = _to_numpy(X, "X")
     _check_rows(X, rep.dim, "X")
     fn = _as_function(f)
-    eps = orbit_invariance_error(np.stack([fn(E @ X) for E in rep.elements()]))
+    eps = orbit_invariance_error(np.stack([fn(Xg) for Xg in orbit_stack(X, rep.elements())]))
     if reduce is None:
         return eps
     if reduce == "median":

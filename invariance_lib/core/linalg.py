@@ -29,6 +29,10 @@ __all__ = [
     "COMPUTED_MARGIN",
     "TIE_MARGIN",
     "psd_root",
+    "support_eigh",
+    "support_whitener",
+    "augmented_moment",
+    "orbit_stack",
     "left_null_space",
     "AmbiguousRankError",
 ]
@@ -158,6 +162,35 @@ def numerical_rank(A: np.ndarray) -> int:
     return int(np.sum(s > rank_tolerance(s, max(A.shape))))
 
 
+def support_eigh(K: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Eigendecomposition of a symmetric matrix and its numerical support, in one place.
+
+    Symmetrises ``K`` (``(K + Kᵀ)/2``), computes ``K = V diag(e) Vᵀ`` with ``eigh``
+    and marks the support: eigenvalues above :func:`rank_tolerance` (rule 1 of the
+    rank policy, relative to ``max |e|``). Returns ``(e, V, keep)``.
+    """
+    K = (K + K.T) / 2.0
+    e, V = np.linalg.eigh(K)
+    return e, V, e > rank_tolerance(np.abs(e), K.shape[0])
+
+
+def augmented_moment(K: np.ndarray, elements: np.ndarray, weights=None) -> np.ndarray:
+    """The augmented moment ``Σ_g w_g ρ(g) K ρ(g)ᵀ`` (symmetrised), stated once.
+
+    ``elements`` is ``(m, d, d)``; ``weights`` default to 1 each (the sum over the
+    group; pass ``1/|G|`` weights for the average).
+    """
+    E = np.asarray(elements)
+    w = np.ones(len(E)) if weights is None else np.asarray(weights, dtype=np.float64)
+    M = np.tensordot(w, E @ K @ E.transpose(0, 2, 1), axes=1)
+    return (M + M.T) / 2.0
+
+
+def orbit_stack(X: np.ndarray, elements) -> np.ndarray:
+    """``[ρ(g_1)X, …, ρ(g_m)X]`` as an array ``(m, d0, n)``: every input's orbit."""
+    return np.stack([E @ X for E in elements])
+
+
 def psd_root(K: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Square root and pseudo-inverse square root of a symmetric PSD matrix.
 
@@ -172,12 +205,10 @@ def psd_root(K: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     rank : int
         The numerical rank of ``K``.
     """
-    K = (K + K.T) / 2.0
-    e, V = np.linalg.eigh(K)
+    e, V, keep = support_eigh(K)
     if e.size and e.min() < -1e-8 * max(e.max(), 1e-300):
         raise ValueError(f"the moment matrix is not positive semidefinite (smallest eigenvalue "
                          f"{e.min():.3g}, largest {e.max():.3g}); it must be of the form X Xᵀ.")
-    keep = e > rank_tolerance(np.abs(e), K.shape[0])
     sq = np.sqrt(np.where(keep, e, 0.0))
     inv_sq = np.where(keep, 1.0 / np.where(keep, sq, 1.0), 0.0)
     return (V * sq) @ V.T, (V * inv_sq) @ V.T, int(keep.sum())
@@ -190,9 +221,7 @@ def support_whitener(K: np.ndarray) -> tuple[np.ndarray, int]:
     so ``K^{+1/2} = F V_sᵀ``. Working with the ``s`` support columns only
     keeps the solvers' matrices small when ``K`` is singular.
     """
-    K = (K + K.T) / 2.0
-    e, V = np.linalg.eigh(K)
-    keep = e > rank_tolerance(np.abs(e), K.shape[0])
+    e, V, keep = support_eigh(K)
     return V[:, keep] / np.sqrt(e[keep]), int(keep.sum())
 
 

@@ -205,7 +205,7 @@ class MomentTrainer:
                                                        device=s.device)))
         self.eps_sets = []
         for name, Z in s.eps_inputs.items():
-            Zs = np.concatenate([E @ Z for E in s.rep.elements()], axis=1)
+            Zs = augmented_inputs(s, Z)
             self.eps_sets.append((name, Z.shape[1], [to_group(Zs, g) for g in self.groups]))
 
     def _evaluate(self, pos: int, cache) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..core.validation import check_representation
-from ..measures import data_span_projector, default_entry_columns, orbit_invariance_error
+from ..measures import data_span_basis, default_entry_columns, orbit_invariance_error
 from .history import History
 from .runs import Run
 from .setup import Setup
@@ -66,14 +66,16 @@ class InvarianceMetrics:
             self._B = torch.as_tensor(rep.invariant_basis(), **opts)     # (m, d0)
             self._Bt = self._B.T.contiguous()
             if X is not None:
-                Pi = data_span_projector(X, rep)
+                U = data_span_basis(X, rep)
+                Pi = U @ U.T
                 diag = np.diag(Pi)
+                # A coordinate subspace (MNIST: the pixels some image inks) is a 0/1
+                # diagonal projector: then a mask is cheaper than the basis U.
                 if (np.abs(Pi - np.diag(diag)).max() <= 1e-10
                         and np.all(np.minimum(np.abs(diag), np.abs(diag - 1)) <= 1e-10)):
-                    self._mask = torch.as_tensor((diag > 0.5).astype(np.float64), **opts)
+                    self._mask = torch.as_tensor(np.round(diag), **opts)
                 else:
-                    e, V = np.linalg.eigh(Pi)
-                    self._U = torch.as_tensor(V[:, e > 0.5], **opts)
+                    self._U = torch.as_tensor(U, **opts)
 
     @property
     def has_rep(self) -> bool:

@@ -14,6 +14,7 @@ from typing import Mapping
 import numpy as np
 import torch
 
+from ..core.linalg import orbit_stack
 from ..core.validation import (as_matrix, check_int, check_one_hot, check_representation,
                                check_samples, check_scalar, is_one_hot)
 from ..measures import default_entry_columns
@@ -281,7 +282,7 @@ def augmented_inputs(setup: Setup, X: np.ndarray) -> np.ndarray:
     """``[ρ(g_1)X, …, ρ(g_|G|)X]`` of shape ``(d0, n|G|)`` (``X`` without a finite group)."""
     if setup.rep is None or setup.rep.is_lie:
         return X
-    return np.concatenate([E @ X for E in setup.rep.elements()], axis=1)
+    return np.concatenate(orbit_stack(X, setup.rep.elements()), axis=1)
 
 
 def progress_bar(setup: Setup, total: int, desc: str):

@@ -46,8 +46,8 @@ import scipy.linalg as sla
 
 from ..core.validation import (AssumptionWarning, check_constraint, check_lam, check_samples,
                                check_square_stack, is_representation)
-from ..core.linalg import (COMPUTED_MARGIN, TIE_MARGIN, left_null_space, rank_tolerance,
-                           support_whitener, svd)
+from ..core.linalg import (COMPUTED_MARGIN, TIE_MARGIN, augmented_moment, left_null_space,
+                           rank_tolerance, support_eigh, support_whitener, svd)
 
 __all__ = [
     "ReducedRankProblem",
@@ -213,8 +213,7 @@ def augmented_problem(X, Y, elements, normalization: str = "paper",
     E = check_square_stack(elements, "elements", d=X.shape[0])
     w = _check_weights(weights, len(E))
     # K = Σ w ρ K0 ρᵀ and C = C0 · Σ w ρᵀ.
-    K = np.tensordot(w, E @ K0 @ E.transpose(0, 2, 1), axes=1)
-    K = (K + K.T) / 2.0
+    K = augmented_moment(K0, E, w)
     C = C0 @ np.tensordot(w, E, axes=1).T
     F, s = support_whitener(K)
     return ReducedRankProblem("augmented", K, C, const, F,
@@ -256,8 +255,8 @@ def regularized_problems(X, Y, G, lams, normalization: str = "paper") -> list[Re
     tA, tH = float(np.trace(A0)), float(np.trace(H0))
     c = tA / tH if tH > 0 and tA > 0 else 1.0
     M0 = A0 + c * H0
-    e, U = np.linalg.eigh((M0 + M0.T) / 2.0)
-    US = U[:, e > rank_tolerance(np.abs(e), M0.shape[0])]
+    _, U, support = support_eigh(M0)
+    US = U[:, support]
     A, H = US.T @ A0 @ US, US.T @ H0 @ US
     mu, V = sla.eigh(c * H, A + c * H)
     mu = np.clip(mu, 0.0, 1.0)
