@@ -302,3 +302,19 @@ def test_tied_singular_values_warn_and_return_an_optimum():
         W = plain_optimum(X, Y, 2)
     assert np.isclose(sample_loss(W, X, Y), 4.0)  # the discarded σ² = 4, whichever one
     assert np.linalg.matrix_rank(W) == 2
+
+
+def test_lemma_B4_commuting_root(problem):
+    """Lemma B.4: a PD matrix commuting with ρ(h) has a root that commutes with ρ(h)."""
+    import scipy.linalg as sla
+    X, _, rho, _ = problem
+    E = rho.elements()
+    K = sum(g @ X @ X.T @ g.T for g in E)
+    Q, Q_pinv, rank = psd_root(K)
+    assert rank == K.shape[0]
+    assert np.allclose(Q @ Q, K, rtol=1e-10, atol=1e-10 * np.abs(K).max())
+    assert np.allclose(Q, sla.sqrtm(K).real, atol=1e-8 * np.abs(Q).max())  # independent root
+    for h in E:
+        assert np.abs(K @ h - h @ K).max() < 1e-10 * np.abs(K).max()
+        assert np.abs(Q @ h - h @ Q).max() < 1e-10 * np.abs(Q).max()
+        assert np.abs(Q_pinv @ h - h @ Q_pinv).max() < 1e-10 * np.abs(Q_pinv).max()
