@@ -40,7 +40,6 @@ import resource
 import statistics
 import sys
 import time
-from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -49,18 +48,10 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from invariance_lib.data import load_mnist  # noqa: E402
-from invariance_lib.core.groups import c4_rotations  # noqa: E402
-from invariance_lib.measures import (data_span_projector, default_entry_columns,  # noqa: E402
-                                    function_distance)
-from invariance_lib.theory.solvers import (augmented_optimum, hardwired_optimum,  # noqa: E402
-                                    regularized_optimum)
-from invariance_lib.experiments.training import section4_runs, train_many  # noqa: E402
-
-try:
-    from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover
-    threadpool_limits = None
+from invariance_lib import (augmented_optimum, blas_threads, c4_rotations,  # noqa: E402
+                            data_span_projector, function_distance, hardwired_optimum,
+                            load_mnist, regularized_optimum, section4_runs, train_many)
+from invariance_lib.measures import default_entry_columns  # noqa: E402
 
 LAMS = (1e-3, 1e-2, 1e-1)
 RANK = 5
@@ -72,7 +63,7 @@ def peak_mb() -> float:
 
 
 def one_blas_thread():
-    return threadpool_limits(limits=1, user_api="blas") if threadpool_limits else nullcontext()
+    return blas_threads(1)
 
 
 # ----------------------------------------------------------------- (a)

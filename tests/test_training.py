@@ -353,7 +353,7 @@ def test_mnist_smoke():
     ({"eps_inputs": np.ones((5, 3))}, ValueError, "eps_inputs"),
     ({"entry_columns": (16,)}, ValueError, "entry_columns"),
     ({"method": "augmentation", "rep": so2(14)}, ValueError, "finite group"),
-    ({"seed": -1}, ValueError, "seed must be"),
+    ({"seed": -1}, ValueError, "seed == -1, must be >= 0"),
     ({"X": np.ones(40)}, ValueError, "2-D array"),
 ])
 def test_bad_input_is_refused_clearly(reg_data, kwargs, exc, match):

@@ -10,8 +10,6 @@ a valid input. Every public entry point of the library calls these once.
 from __future__ import annotations
 
 import numbers
-from typing import Sequence
-
 import numpy as np
 
 __all__ = [

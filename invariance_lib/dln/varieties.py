@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 from typing import Sequence
 
 import numpy as np
 
 from ..core.linalg import AmbiguousRankError, gapped_rank, svd
-from ..core.validation import as_matrix, check_rng
+from ..core.validation import as_matrix, check_int, check_rng
 from .architecture import check_factors, check_widths, end_to_end, widths_of
 
 __all__ = [
@@ -54,9 +53,7 @@ def variety_dimension(m: int, n: int, r: int) -> int:
     ``W = [[A, B], [C, D]]`` lies in ``M_r`` iff ``D = C A⁻¹ B``: the free entries
     are those of ``A``, ``B`` and ``C``, ``r² + r(n − r) + (m − r)r`` of them.
     """
-    for name, v in (("m", m), ("n", n), ("r", r)):
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Integral):
-            raise TypeError(f"{name} must be an integer, got {v!r}.")
+    m, n, r = check_int(m, "m", None), check_int(n, "n", None), check_int(r, "r", None)
     if m < 1 or n < 1:
         raise ValueError(f"the matrix size must be at least 1x1, got m == {m}, n == {n}.")
     if not 0 <= r <= min(m, n):
@@ -188,8 +185,7 @@ def jacobian_rank(factors, *, rtol: float = 1e-9, gap: float = 1e-7) -> int:
 
 # --------------------------------------------------------------------- minors
 def _check_order(W: np.ndarray, k, max_minors: int) -> int:
-    if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral):
-        raise TypeError(f"k (the size of the minors) must be an integer, got {k!r}.")
+    k = check_int(k, "k", None)
     m, n = W.shape
     if not 1 <= k <= min(m, n):
         raise ValueError(f"k == {k}: an {m}x{n} matrix has k x k minors only for "
@@ -277,8 +273,7 @@ def tangent_space_dimension(W, r: int, *, rtol: float = 1e-9, gap: float = 1e-7,
     """
     W = as_matrix(W, "W")
     m, n = W.shape
-    if isinstance(r, (bool, np.bool_)) or not isinstance(r, numbers.Integral):
-        raise TypeError(f"r must be an integer, got {r!r}.")
+    r = check_int(r, "r", None)
     if not 0 <= r <= min(m, n):
         raise ValueError(f"r == {r} must satisfy 0 <= r <= min(m, n) == {min(m, n)}.")
     if r == min(m, n):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
@@ -54,10 +53,7 @@ class Run:
         elif self.lam is not None:
             raise ValueError(f"lam is only used by method 'regularisation', but method is "
                              f"{self.method!r}; drop lam=... or use method='regularisation'.")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) \
-                or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}.")
-        object.__setattr__(self, "seed", int(self.seed))
+        object.__setattr__(self, "seed", check_seed(self.seed))
 
     @property
     def name(self) -> str:

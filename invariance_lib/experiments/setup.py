@@ -5,8 +5,6 @@ network of a run, the augmented inputs, the progress bar.
 
 from __future__ import annotations
 
-import math
-import numbers
 import sys
 from dataclasses import dataclass
 from typing import Mapping

@@ -18,8 +18,7 @@ from ..core.validation import (check_lam, check_rank_bound, check_representation
                                check_samples, check_square_stack)
 from ..core.groups import Representation, is_group
 from ..core.linalg import COMPUTED_MARGIN, numerical_rank, rank_of_values, rank_tolerance
-from .problems import (augmented_problem, hardwired_problem, plain_problem,
-                       regularized_problems)
+from .problems import augmented_problem, hardwired_problem
 
 __all__ = ["Check", "AssumptionsReport", "assumptions_report"]
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.validation import (AssumptionWarning, as_matrix, check_lam, check_rank_bound,
+from ..core.validation import (AssumptionWarning, as_matrix, check_rank_bound,
                           check_samples)
 from ..core.linalg import COMPUTED_MARGIN, rank_of_values, svd
-from .problems import ReducedRankProblem, build_problem
+from .problems import build_problem
 
 __all__ = ["CriticalPoint", "low_rank_critical_points", "critical_points", "escape_curve"]
 
