@@ -12,6 +12,8 @@ import contextlib
 import numpy as np
 import scipy.linalg as sla
 
+from .validation import check_tolerance
+
 try:  # installed with scikit-learn (a dependency of mlxtend); optional
     from threadpoolctl import threadpool_limits as _threadpool_limits
 except ImportError:  # pragma: no cover
@@ -137,8 +139,6 @@ def gapped_rank(s: np.ndarray, scale: float, rtol: float, gap: float, what: str,
     AmbiguousRankError
         Naming ``what`` is ambiguous and the relative sizes of the offending values.
     """
-    from .validation import check_tolerance  # validation imports nothing from here
-
     rtol, gap = check_tolerance(rtol, "rtol"), check_tolerance(gap, "gap")
     if rtol > gap:
         raise ValueError(f"rtol == {rtol} exceeds gap == {gap}; need 0 < rtol <= gap < 1.")
