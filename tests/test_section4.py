@@ -135,6 +135,11 @@ def test_settling_epoch():
         settling_epoch(e, v[:-1])
     with pytest.raises(ValueError, match="tol"):
         settling_epoch(e, v, tol=-1)
+    noisy = np.array([0.1, 0.5, 0.6, 0.61, 0.6, 0.59, 0.6, 0.61, 0.6, 0.625])
+    assert settling_epoch(e, noisy, tol=0.03) == 60            # the last value decides
+    assert settling_epoch(e, noisy, tol=0.03, window=5) == 20  # the tail's median
+    with pytest.raises(ValueError, match="window"):
+        settling_epoch(e, v, window=11)
 
 
 def test_dead_part_is_the_part_off_the_data_span(rng):

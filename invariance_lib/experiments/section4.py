@@ -573,20 +573,28 @@ def median_band(curves, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return np.median(a, axis=axis), a.min(axis=axis), a.max(axis=axis)
 
 
-def settling_epoch(epochs, values, tol: float = 0.01) -> int:
-    """The first recorded epoch after which ``values`` stays within ``tol`` of its last value.
+def settling_epoch(epochs, values, tol: float = 0.01, window: int = 1) -> int:
+    """The first recorded epoch after which ``values`` stays within ``tol`` of its end value.
 
-    E.g. the epoch from which an accuracy never again differs from its final value
-    by more than one percentage point (``tol=0.01``).
+    The end value is the median of the last ``window`` values (``window=1``: the
+    last value; a larger window keeps one noisy last evaluation, as mini-batch
+    training gives, from deciding). E.g. with ``tol=0.01`` the epoch from which an
+    accuracy never again differs from its final level by more than one percentage
+    point. If the last value itself is outside, the last epoch is returned.
     """
     e = np.asarray(epochs)
     v = np.asarray(values, dtype=np.float64)
     if e.ndim != 1 or v.shape != e.shape or e.size == 0:
         raise ValueError(f"epochs and values must be 1-D of the same non-zero length, got "
                          f"{e.shape} and {v.shape}.")
-    if not (isinstance(tol, numbers.Real) and tol >= 0):
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not tol >= 0:
         raise ValueError(f"tol must be a number >= 0, got {tol!r}.")
-    outside = np.abs(v - v[-1]) > tol
+    if isinstance(window, bool) or not isinstance(window, numbers.Integral) \
+            or not 1 <= window <= e.size:
+        raise ValueError(f"window must be an integer between 1 and len(values) == {e.size}, "
+                         f"got {window!r}.")
+    final = float(np.median(v[-window:]))
+    outside = np.abs(v - final) > tol
     if not outside.any():
         return int(e[0])
     last = int(np.flatnonzero(outside)[-1])
