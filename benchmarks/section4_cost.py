@@ -29,7 +29,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 from invariance_lib import c4_rotations, load_mnist, train, train_many  # noqa: E402
 from invariance_lib.experiments.section4 import (measure_cost,  # noqa: E402
                                                  parameter_counts, settling_epoch)
-from invariance_lib.training import Run  # noqa: E402
+from invariance_lib.experiments.training import Run  # noqa: E402
 
 
 def main() -> dict:

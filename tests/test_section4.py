@@ -14,9 +14,9 @@ from invariance_lib.experiments.section4 import (  # noqa: E402
 from invariance_lib.figures.section4 import (  # noqa: E402
     plot_accuracy_figure, plot_cost_figure, plot_entries_figure,
     plot_share_figure, plot_singular_values_figure, plot_w_perp_figure)
-from invariance_lib.metrics import data_span_projector  # noqa: E402
-from invariance_lib.problems import augmented_problem, plain_problem  # noqa: E402
-from invariance_lib.solvers import hardwired_optimum, regularized_optimum  # noqa: E402
+from invariance_lib.measures import data_span_projector  # noqa: E402
+from invariance_lib.theory.problems import augmented_problem, plain_problem  # noqa: E402
+from invariance_lib.theory.solvers import hardwired_optimum, regularized_optimum  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +143,7 @@ def test_settling_epoch():
 
 
 def test_dead_part_is_the_part_off_the_data_span(rng):
-    from invariance_lib.groups import c4_rotations
+    from invariance_lib.core.groups import c4_rotations
 
     rep = c4_rotations(6)
     X = rng.normal(size=(36, 50))

@@ -290,7 +290,7 @@ def _canonical_rows(B: np.ndarray) -> np.ndarray:
 
 
 def blas_threads(n: int = 1):
-    """A context limiting numpy's BLAS to ``n`` threads (restored on exit).
+    """A context limiting numpy's BLAS and the OpenMP pools to ``n`` threads (restored on exit).
 
     The library's matrices are small: one thread is fastest, and two-thread BLAS next
     to torch was measured several times slower. The one place the limit is set
@@ -299,4 +299,4 @@ def blas_threads(n: int = 1):
     """
     if _threadpool_limits is None:  # pragma: no cover
         return contextlib.nullcontext()
-    return _threadpool_limits(limits=int(n), user_api="blas")
+    return _threadpool_limits(limits=int(n))

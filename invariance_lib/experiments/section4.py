@@ -6,7 +6,7 @@ augmentation, hard-wiring and regularisation with ``λ ∈ {1e-3, 1e-2, 1e-1}``,
 Adam (lr 1e-3, betas (0.9, 0.999)), full batch, for 2,000 epochs. This module runs
 that experiment for several **seeds** — a seed fixes both the initial weights and
 the 1,000-image training subset — on the library's moment fast path
-(:func:`invariance_lib.training.train_many`), and provides what the book's
+(:func:`invariance_lib.experiments.training.train_many`), and provides what the book's
 chapter 8 compares the runs with:
 
 * :func:`run_section4` — every run, every seed, under one or both readings of λ:
@@ -40,12 +40,12 @@ import numpy as np
 
 from invariance_lib import (augmented_optimum, c4_rotations, hardwired_optimum,
                             load_mnist, regularized_optimum, train_many)
-from invariance_lib.history import History
-from invariance_lib.metrics import accuracy, function_distance
-from invariance_lib.networks import DeepLinear, HardwiredDeepLinear
-from invariance_lib.problems import (augmented_problem, canonical_method,
+from invariance_lib.experiments.history import History
+from invariance_lib.measures import accuracy, function_distance
+from invariance_lib.experiments.networks import DeepLinear, HardwiredDeepLinear
+from invariance_lib.theory.problems import (augmented_problem, canonical_method,
                                      hardwired_problem, regularized_problems)
-from invariance_lib.training import Run, section4_runs
+from invariance_lib.experiments.training import Run, section4_runs
 
 __all__ = [
     "PAPER_LAMS",
@@ -255,7 +255,7 @@ def run_section4(seeds: Sequence[int] = range(5), *, lams: Sequence[float] = PAP
 
     For each seed ``s``: ``data = load_mnist(seed=s, n_train=n_train)`` (a different
     1,000-image subset per seed; the test set is the rest of the sample), then one
-    :func:`~invariance_lib.training.train_many` call per normalization trains all of
+    :func:`~invariance_lib.experiments.training.train_many` call per normalization trains all of
     that seed's runs together, with initial weights from seed ``s``. Augmentation and
     hard-wiring are trained under the first normalization only (their optimum does
     not depend on it); regularisation under every one. Adam with lr 1e-3 and betas
@@ -494,8 +494,8 @@ def paper_singular_values(X, Y, rep, lams: Sequence[float] = PAPER_LAMS) -> dict
 def parameter_counts(d0: int = 196, hidden: int = 5, dL: int = 9, rep=None) -> dict:
     """Trainable parameters of the plain network and of the hard-wired one.
 
-    Counted on the library's networks (:class:`~invariance_lib.networks.DeepLinear`
-    and :class:`~invariance_lib.networks.HardwiredDeepLinear`, whose fixed ``B`` is
+    Counted on the library's networks (:class:`~invariance_lib.experiments.networks.DeepLinear`
+    and :class:`~invariance_lib.experiments.networks.HardwiredDeepLinear`, whose fixed ``B`` is
     not trained). Returns ``{"plain": …, "hardwired": …, "ratio": plain/hardwired}``;
     augmentation and regularisation train the plain network.
     """
