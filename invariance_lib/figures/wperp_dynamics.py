@@ -12,7 +12,7 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["plot_bump_grid", "plot_mechanism", "plot_figure3"]
+__all__ = ["plot_bump_grid", "plot_mechanism", "plot_figure3", "plot_parts"]
 
 
 def _band(ax, x, Y, color, label, ls="-"):
@@ -113,5 +113,34 @@ def plot_figure3(curves: Mapping, *, paper_start: float = 0.85):
     ax.set_ylabel(r"$\|W_\perp\|_F$", fontsize=9)
     ax.set_title("Reconciling Figure 3: Adam, two layers, augmentation", fontsize=10)
     ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_parts(runs, scale: float, *, title: str | None = None):
+    """``‖W⊥‖`` split into the data span and the dead pixels, for one initial scale.
+
+    Also draws the scale of the upper layers ``‖W_L⋯W_2‖_F`` (right axis) when
+    the network has more than one layer.
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 3.5))
+    for key, color, label in (("w_perp", "k", r"$\|W_\perp\|_F$ (all)"),
+                              ("w_perp_data", "tab:blue", r"$\|W_\perp\Pi\|_F$ (data span)"),
+                              ("w_perp_dead", "tab:red",
+                               r"$\|W_\perp(I-\Pi)\|_F$ (dead pixels)")):
+        _band(ax, runs.epochs, runs.series(key, scale), color, label)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch", fontsize=9)
+    ax.set_ylabel("norm", fontsize=9)
+    up = runs.series("upper_norm", scale)
+    if np.all(np.isfinite(up)):
+        ax2 = ax.twinx()
+        ax2.plot(runs.epochs, np.median(up, axis=1), ":", color="tab:green",
+                 label="upper layers (right axis)")
+        ax2.set_ylabel(r"$\|W_L\cdots W_2\|_F$", fontsize=9, color="tab:green")
+        ax2.tick_params(labelsize=8)
+        ax2.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper right")
+    ax.set_title(title or f"Where the non-invariant part lives (α = {scale:g})", fontsize=10)
     fig.tight_layout()
     return fig

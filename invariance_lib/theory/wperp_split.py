@@ -154,7 +154,7 @@ def split_terms(W, X, Y, elements, *, weights=None, projector="average",
             raise ValueError(f"projector must be ({d0}, {d0}), got {P.shape}.")
     # Moments: K0 = XXᵀ, C0 = YXᵀ; augmented K = Σ w ρ K0 ρᵀ.
     K0, C0, yy = X @ X.T, Y @ X.T, float(np.sum(Y * Y))
-    K = np.einsum("g,gij,jk,glk->il", w, E, K0, E)
+    K = np.tensordot(w, E @ K0 @ E.transpose(0, 2, 1), axes=1)
     A = W @ P                                                 # the "invariant" part
     Wp = W - A                                                # W⊥ = W (I − P)
 
