@@ -218,7 +218,7 @@ class StackedTrainer:
                  X_test=None, Y_test=None, record_every: int = 1,
                  eval_every: int | None = None, eps_inputs=None,
                  accuracy: bool | None = None, entry_columns: Sequence[int] | None = None,
-                 negative_slope: float = 0.01,
+                 negative_slope: float = 0.01, record_first_layer: bool = False,
                  dtype: torch.dtype = torch.float32) -> None:
         X, Y = check_samples(X, Y)
         self.runs = _check_runs(runs)
@@ -272,6 +272,10 @@ class StackedTrainer:
         if entry_columns is None:
             entry_columns = default_entry_columns(rep) if rep is not None else ()
         self.entry_columns = tuple(int(c) for c in (entry_columns or ()))
+        self.record_first_layer = bool(record_first_layer)
+        if self.record_first_layer and rep is None:
+            raise ValueError("record_first_layer=True needs the group (rep=...).")
+        self.first_layer: dict[str, np.ndarray] = {}
         self.record_epochs = _schedule(self.epochs, self.record_every)
         self.eval_epochs = _schedule(self.epochs, self.eval_every)
         self._build()
@@ -343,7 +347,8 @@ class StackedTrainer:
             if self.X_test is not None:
                 self.eval_sets["test_acc"] = (self.X_test, np.argmax(self.Y_test, axis=0))
         self.metrics = None
-        if any(g.linear for g in self.groups) and (self.rep is not None or self.entry_columns):
+        if self.record_first_layer or (any(g.linear for g in self.groups)
+                                       and (self.rep is not None or self.entry_columns)):
             self.metrics = InvarianceMetrics(self.rep, X=X, columns=self.entry_columns,
                                              dtype=self.dtype)
 
@@ -472,6 +477,8 @@ class StackedTrainer:
                     loss[pos, index] = v.detach().to(torch.float64).numpy()
                 if series:
                     self._record_measures(series, pos, linear_idx)
+                if self.record_first_layer:
+                    self._record_first_layer(pos, T, R)
             epos = eval_pos.get(e)
             if epos is not None:
                 self._evaluate(evals, eps, epos)
@@ -489,6 +496,37 @@ class StackedTrainer:
         for key, v in vals.items():
             if key in series:
                 series[key][pos, linear_idx] = v.detach().to(torch.float64).numpy()
+
+    def first_layers(self) -> torch.Tensor:
+        """Effective first layers ``W_1`` (``W_1 B`` when hard-wired), ``(R, h, d0)``.
+
+        Only for sweeps with one hidden width (else a list per run would be needed).
+        """
+        widths = {r.hidden for r in self.runs}
+        if len(widths) != 1:
+            raise ValueError(f"first_layers() needs one hidden width, the runs have "
+                             f"{sorted(widths)}.")
+        h = widths.pop()
+        out = torch.empty((len(self.runs), h, self.d0), dtype=self.dtype)
+        with torch.no_grad():
+            for g in self.groups:
+                W1 = g.W1 if g.basis is None else g.W1 @ g.basis
+                for blk in g.blocks:
+                    out[blk.index] = W1[blk.rows].view(blk.K, blk.hidden, -1)
+        return out
+
+    def _record_first_layer(self, pos: int, T: int, R: int) -> None:
+        """``‖W_1 P‖``, ``‖W_1⊥‖`` and ``‖W_1⊥ Π‖`` of every run's first layer."""
+        if not self.first_layer:
+            for k in ("inv", "perp", "perp_data"):
+                self.first_layer[k] = np.full((T, R), np.nan)
+        W1 = self.first_layers()
+        vals = self.metrics(W1)
+        perp = vals["w_perp"].to(torch.float64).numpy()
+        total = W1.to(torch.float64).pow(2).sum(dim=(1, 2)).numpy()
+        self.first_layer["perp"][pos] = perp
+        self.first_layer["inv"][pos] = np.sqrt(np.clip(total - perp ** 2, 0.0, None))
+        self.first_layer["perp_data"][pos] = vals["w_perp_data"].to(torch.float64).numpy()
 
     def _evaluate(self, evals: dict, eps: dict, epos: int) -> None:
         for name, (Z, labels) in self.eval_sets.items():
