@@ -51,8 +51,8 @@ from invariance_lib.data import load_mnist  # noqa: E402
 from invariance_lib.experiments.nonlinear import (appendix_c3_runs,  # noqa: E402
                                                   train_appendix_c3)
 from invariance_lib.experiments.stacked import StackedTrainer  # noqa: E402
-from invariance_lib.groups import c4_rotations  # noqa: E402
-from invariance_lib.networks import TwoLayer  # noqa: E402
+from invariance_lib.core.groups import c4_rotations  # noqa: E402
+from invariance_lib.experiments.networks import TwoLayer  # noqa: E402
 
 SIZES = (1000, 3500)
 ACT = {"leaky_relu": lambda: nn.LeakyReLU(0.01), "relu": nn.ReLU, "silu": nn.SiLU,

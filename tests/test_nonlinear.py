@@ -11,9 +11,9 @@ import torch
 from invariance_lib.data import synthetic_regression
 from invariance_lib.experiments.stacked import (NetRun, median_invariance_error,
                                                 train_stacked)
-from invariance_lib.groups import c4_rotations
-from invariance_lib.metrics import invariance_error
-from invariance_lib.networks import DeepLinear, HardwiredDeepLinear, TwoLayer
+from invariance_lib.core.groups import c4_rotations
+from invariance_lib.measures import invariance_error
+from invariance_lib.experiments.networks import DeepLinear, HardwiredDeepLinear, TwoLayer
 
 REP = c4_rotations(4)
 

@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from invariance_lib.experiments.stacked import NetRun, StackedTrainer, train_stacked
-from invariance_lib.history import History
+from invariance_lib.experiments.history import History
 
 __all__ = ["APPENDIX_C3_ACTIVATIONS", "APPENDIX_C3_HIDDEN", "appendix_c3_runs",
            "train_appendix_c3", "final_eps_table"]

@@ -1,6 +1,6 @@
 """Stacked training on the samples: many two-layer networks in one batched product.
 
-:func:`invariance_lib.training.train_many` trains linear networks with the squared
+:func:`invariance_lib.experiments.training.train_many` trains linear networks with the squared
 loss from the data moments, and everything else — cross-entropy, nonlinear
 activations — one run at a time on the samples. Training on samples is
 compute-bound, and one small network keeps a CPU far from its arithmetic rate. This
@@ -22,9 +22,9 @@ differentiated is their sum, so each run's gradient is exactly its own, and Adam
 acts entry by entry, so stacked training is the same as training the runs one at a
 time (up to the summation order inside the products: rounding, see the tests).
 
-Networks are the library's (:class:`~invariance_lib.networks.DeepLinear`,
-:class:`~invariance_lib.networks.HardwiredDeepLinear`,
-:class:`~invariance_lib.networks.TwoLayer`): the stacked parameters are copied from
+Networks are the library's (:class:`~invariance_lib.experiments.networks.DeepLinear`,
+:class:`~invariance_lib.experiments.networks.HardwiredDeepLinear`,
+:class:`~invariance_lib.experiments.networks.TwoLayer`): the stacked parameters are copied from
 networks built with each run's seed, so a run starts from the same weights as in
 ``train_many``, and the trained weights are copied back into such a network
 (``History.model``).
@@ -33,12 +33,12 @@ Objectives (``s = 1/n`` for ``normalization="paper"``, ``1/(n·dL)`` for ``"mean
 the augmented set has ``n|G|`` samples): MSE ``s‖f(X) − Y‖²``; cross-entropy the
 mean over samples of ``−Σ_c Y_c log softmax(f(x))_c``; regularisation adds
 ``λ‖W G‖_F²`` with ``W`` the end-to-end matrix of a linear network or the first
-layer ``W_1`` of a nonlinear one (:func:`~invariance_lib.networks.invariance_penalty`).
+layer ``W_1`` of a nonlinear one (:func:`~invariance_lib.experiments.networks.invariance_penalty`).
 Training is full batch (the paper states no batch size) with Adam.
 
 What is recorded — as in ``train_many``, at the state *after* the listed epoch:
 the objective every ``record_every`` epochs, for linear networks also the
-``W``-measures of :class:`~invariance_lib.metrics.InvarianceMetrics`; accuracies
+``W``-measures of :class:`~invariance_lib.measures.InvarianceMetrics`; accuracies
 and the median invariance error ``ε_inv`` on each set of ``eps_inputs`` every
 ``eval_every`` epochs.
 """
@@ -53,12 +53,14 @@ from typing import Mapping, Sequence
 import numpy as np
 import torch
 
-from invariance_lib._validation import as_matrix, check_samples
-from invariance_lib.history import History, method_label
-from invariance_lib.metrics import InvarianceMetrics, default_entry_columns
-from invariance_lib.networks import (DeepLinear, HardwiredDeepLinear, TwoLayer,
+from invariance_lib.core.validation import as_matrix, check_int, check_samples
+from invariance_lib.experiments.setup import _check_eps_inputs, _schedule
+from invariance_lib.experiments.history import History, method_label
+from invariance_lib.experiments.recording import InvarianceMetrics
+from invariance_lib.measures import default_entry_columns
+from invariance_lib.experiments.networks import (DeepLinear, HardwiredDeepLinear, TwoLayer,
                                      canonical_activation)
-from invariance_lib.training import Run
+from invariance_lib.experiments.training import Run
 
 __all__ = ["NetRun", "StackedTrainer", "train_stacked", "median_invariance_error"]
 
@@ -74,7 +76,7 @@ class NetRun:
     ----------
     method : str
         ``"plain"``, ``"augmentation"``, ``"hard-wired"`` or ``"regularisation"``
-        (aliases of :class:`~invariance_lib.training.Run`).
+        (aliases of :class:`~invariance_lib.experiments.training.Run`).
     hidden : int
         Width of the one hidden layer (``5`` in Section 4, ``7`` or ``15`` in
         Appendix C.3).
@@ -126,7 +128,7 @@ def median_invariance_error(outputs: torch.Tensor) -> np.ndarray:
 
     ``outputs[r, :, g, i] = f_r(ρ(g) x_i)``. With ``f̄ = mean_g f(ρ(g)x)``,
     ``ε_inv(f, x) = mean_g ‖f(ρ(g)x) − f̄‖² / ‖f̄‖²`` (Appendix C.3; the definition of
-    :func:`invariance_lib.metrics.invariance_error`), computed in float64;
+    :func:`invariance_lib.measures.invariance_error`), computed in float64;
     ``0/0 = 0`` and ``c/0 = inf``.
     """
     o = outputs.detach().to(torch.float64)
@@ -231,9 +233,9 @@ class StackedTrainer:
                              f"((1/(n·dL))‖f(X) − Y‖², PyTorch's MSELoss), got "
                              f"{normalization!r}.")
         self.normalization = normalization
-        self.epochs = _positive_int(epochs, "epochs")
-        self.record_every = _positive_int(record_every, "record_every")
-        self.eval_every = _positive_int(eval_every if eval_every is not None
+        self.epochs = check_int(epochs, "epochs")
+        self.record_every = check_int(record_every, "record_every")
+        self.eval_every = check_int(eval_every if eval_every is not None
                                         else max(1, self.epochs // 50), "eval_every")
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}.")
@@ -618,7 +620,7 @@ def train_stacked(X, Y, runs: Sequence[NetRun], *, num_threads: int = 2,
         ``History.W`` is the end-to-end matrix of a linear run (``None`` for a
         nonlinear one); ``History.model`` is the trained network (float64 copy).
     """
-    n_threads = _positive_int(num_threads, "num_threads")
+    n_threads = check_int(num_threads, "num_threads")
     previous = torch.get_num_threads()
     torch.set_num_threads(n_threads)
     try:
@@ -641,37 +643,6 @@ def _check_runs(runs) -> list[NetRun]:
         if not isinstance(r, NetRun):
             raise TypeError(f"every run must be a NetRun (e.g. NetRun('augmentation', "
                             f"hidden=7, activation='relu')), got {r!r}.")
-    return out
-
-
-def _positive_int(v, name: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}.")
-    return int(v)
-
-
-def _schedule(epochs: int, every: int) -> np.ndarray:
-    s = list(range(0, epochs + 1, every))
-    if s[-1] != epochs:
-        s.append(epochs)
-    return np.asarray(s, dtype=np.int64)
-
-
-def _check_eps_inputs(eps_inputs, rep, d0: int) -> dict[str, np.ndarray]:
-    if eps_inputs is None:
-        return {}
-    if not isinstance(eps_inputs, Mapping):
-        raise TypeError(f"eps_inputs must be a dict name -> (d0, M) inputs, got "
-                        f"{type(eps_inputs).__name__}.")
-    if rep is None or rep.is_lie:
-        raise ValueError("eps_inputs needs a finite group (rep=...) to average over orbits.")
-    out = {}
-    for name, Z in eps_inputs.items():
-        Z = as_matrix(Z, f"eps_inputs[{name!r}]")
-        if Z.shape[0] != d0:
-            raise ValueError(f"eps_inputs[{name!r}] has shape {Z.shape}; inputs are columns "
-                             f"of length d0 == {d0}.")
-        out[str(name)] = Z
     return out
 
 

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from invariance_lib.history import METRICS, History, method_label
+from invariance_lib.experiments.history import METRICS, History, method_label
 
 __all__ = ["seed_bands", "plot_seed_bands", "plot_cross_entropy_figures",
            "plot_loss_grid", "plot_eps_inv_bars", "plot_eps_inv_vs_n"]
