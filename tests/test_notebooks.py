@@ -1,10 +1,12 @@
 """Structural checks of the book's chapters, complementing nbval.
 
-nbval re-runs every notebook and compares the cells marked ``# NBVAL_CHECK_OUTPUT``
-with the outputs stored in the repository. That only means something if the stored
-notebook was executed top to bottom in one fresh kernel: these tests fail when a
-chapter is committed unexecuted, partly executed, out of order, with an error, or
-without the parts every chapter must have.
+nbval re-runs every notebook and compares the cells carrying the cell tag
+``nbval-check-output`` (in ``metadata.tags``) with the outputs stored in the
+repository; the tag is the only marker (``test_no_nbval_comments``), so readers see
+code, not test plumbing. That only means something if the stored notebook was
+executed top to bottom in one fresh kernel: these tests fail when a chapter is
+committed unexecuted, partly executed, out of order, with an error, or without the
+parts every chapter must have.
 """
 from pathlib import Path
 
@@ -50,10 +52,18 @@ def _code(nb):
 
 
 def _is_checked(cell) -> bool:
-    """nbval compares this cell's output: the ``nbval-check-output`` tag (what new
-    chapters use, invisible on the page) or the legacy ``# NBVAL_CHECK_OUTPUT`` comment."""
-    return ("nbval-check-output" in cell.metadata.get("tags", [])
-            or cell.source.startswith("# NBVAL_CHECK_OUTPUT"))
+    """nbval compares this cell's output: it carries the ``nbval-check-output`` tag."""
+    return "nbval-check-output" in cell.metadata.get("tags", [])
+
+
+def test_no_nbval_comments(chapter):
+    """Checked cells are marked by the tag only: the ``# NBVAL_CHECK_OUTPUT`` comment
+    would show on the page (and nbval would still compare the cell, untagged)."""
+    path, nb = chapter
+    for i, c in enumerate(nb.cells):
+        assert "NBVAL_CHECK_OUTPUT" not in c.source, (
+            f"{path.name}, cell {i}: contains NBVAL_CHECK_OUTPUT; remove the comment and "
+            f"give the cell the tag nbval-check-output (metadata.tags) instead")
 
 
 def test_executed_top_to_bottom_in_one_kernel(chapter):
