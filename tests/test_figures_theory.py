@@ -1,0 +1,89 @@
+"""Smoke tests of the theory chapters' figure functions (chapters 6 and 7).
+
+They draw what the notebooks draw, on a small problem: the figures are built, the
+legends are readable (>= 9 pt) and sit below the axes, and the drawn data are the
+data passed in.
+"""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from invariance_lib import c4_rotations, critical_points, synthetic_regression  # noqa: E402
+from invariance_lib.figures.theory import (plot_index_set_grids,  # noqa: E402
+                                           plot_regularised_critical_losses,
+                                           plot_sampling_figure,
+                                           plot_sorted_critical_losses)
+
+
+@pytest.fixture(scope="module")
+def small():
+    rho = c4_rotations(4)
+    data = synthetic_regression(rho, dL=6, n=40, noise=0.5, seed=0)
+    G = rho.constraint_matrix()
+    crit = {"hardwired": critical_points(data.X, data.Y, 2, "hardwired", G=G),
+            "regularized": critical_points(data.X, data.Y, 2, "regularized", G=G,
+                                           lam=0.1)}
+    return data, G, crit
+
+
+def _figure_legend_ok(fig):
+    assert fig.legends, "expected one figure-level legend"
+    for legend in fig.legends:
+        assert all(t.get_fontsize() >= 9 for t in legend.get_texts())
+        # below the axes: the legend's top is under every axes' bottom
+        fig.canvas.draw()
+        top = legend.get_window_extent().y1
+        assert all(top <= ax.get_window_extent().y0 + 1 for ax in fig.axes)
+
+
+def test_index_set_grids_colour_the_kept_values(small):
+    _, _, crit = small
+    fig = plot_index_set_grids([(crit["hardwired"], 4, "a"), (crit["regularized"], 6, "b")],
+                               k_inv=4, n_values=6, suptitle="t")
+    grids = [ax.get_images()[0].get_array() for ax in fig.axes]
+    assert grids[0].shape == (6, 6) and grids[1].shape == (6, 15)
+    # every column keeps exactly r = 2 singular values (codes 2 and 3)
+    for grid in grids:
+        assert np.all(((grid == 2) | (grid == 3)).sum(axis=0) == 2)
+    assert np.all(grids[0][4:] == 1)  # zero singular values of the rank-4 target
+    plt.close(fig)
+
+
+def test_regularised_losses_and_sorted_losses(small):
+    data, G, crit = small
+    lams = np.logspace(-2, 2, 5)
+    path = [{cp.index_set: cp.loss for cp in
+             critical_points(data.X, data.Y, 2, "regularized", G=G, lam=a)} for a in lams]
+    limits = {cp.index_set: (None, cp.loss) for cp in crit["regularized"]}
+    fig = plot_regularised_critical_losses(lams, path, [cp.loss for cp in crit["hardwired"]],
+                                           crit["regularized"], limits, k_inv=4, lam=0.1)
+    _figure_legend_ok(fig)
+    assert len(fig.axes[0].get_lines()) >= len(path[0])
+    plt.close(fig)
+    fig = plot_sorted_critical_losses({"hardwired": crit["hardwired"]},
+                                      {"hardwired": "hard-wired"}, zero_loss=1.0,
+                                      title="t", r=2)
+    _figure_legend_ok(fig)
+    drawn = fig.axes[0].get_lines()[0].get_ydata()
+    assert np.allclose(drawn, sorted(cp.loss for cp in crit["hardwired"]))
+    plt.close(fig)
+
+
+def test_sampling_figure_draws_means_and_reference():
+    s = np.array([1, 4, 16, 64, 256])
+    rng = np.random.default_rng(0)
+    uniform = np.abs(rng.normal(size=(2, 3, s.size))) / np.sqrt(s)
+    biased = uniform + 0.3
+    fig = plot_sampling_figure(s, [("u", "tab:blue", uniform), ("b", "tab:orange", biased)],
+                               [0.3, 0.1])
+    _figure_legend_ok(fig)
+    means = [ln.get_ydata() for ln in fig.axes[0].get_lines() if ln.get_linestyle() == "-"]
+    assert any(np.allclose(m, uniform[0].mean(axis=0)) for m in means)
+    ref = [ln for ln in fig.axes[0].get_lines() if ln.get_linestyle() == ":"][0]
+    at = list(s).index(64) - 1  # the reference starts at s[1]
+    assert np.isclose(ref.get_ydata()[at], uniform[0].mean(axis=0)[3])
+    plt.close(fig)
