@@ -1,4 +1,4 @@
-"""Smoke tests of the theory chapters' figure functions (chapters 6 and 7).
+"""Smoke tests of the theory chapters' figure functions (chapters 2 and 4–7).
 
 They draw what the notebooks draw, on a small problem: the figures are built, the
 legends are readable (>= 9 pt) and sit below the axes, and the drawn data are the
@@ -13,7 +13,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from invariance_lib import c4_rotations, critical_points, synthetic_regression  # noqa: E402
-from invariance_lib.figures.theory import (plot_index_set_grids,  # noqa: E402
+from invariance_lib.figures.theory import (plot_cone_chord,  # noqa: E402
+                                           plot_index_set_grids,
+                                           plot_path_explorer, plot_rank_explorer,
                                            plot_regularised_critical_losses,
                                            plot_sampling_figure,
                                            plot_sorted_critical_losses)
@@ -86,4 +88,32 @@ def test_sampling_figure_draws_means_and_reference():
     ref = [ln for ln in fig.axes[0].get_lines() if ln.get_linestyle() == ":"][0]
     at = list(s).index(64) - 1  # the reference starts at s[1]
     assert np.isclose(ref.get_ydata()[at], uniform[0].mean(axis=0)[3])
+    plt.close(fig)
+
+
+def test_cone_chord_singular_values():
+    A, B = np.diag([1.0, 0.0]), np.diag([0.0, 1.0])
+    u, psi = np.meshgrid(np.linspace(-1, 1, 5), np.linspace(0, 2 * np.pi, 10))
+    mesh = (u + u * np.cos(psi), u * np.sin(psi), u - u * np.cos(psi))
+    fig = plot_cone_chord(A, B, 0.5, mesh, n_points=11)
+    sigma2 = fig.axes[1].get_lines()[1].get_ydata()
+    # both ends have rank 1 (on the cone), the open chord has rank 2: min(t, 1 - t)
+    assert np.allclose(sigma2, np.minimum(np.linspace(0, 1, 11), 1 - np.linspace(0, 1, 11)))
+    assert all(t.get_fontsize() >= 9 for t in fig.axes[1].get_legend().get_texts())
+    plt.close(fig)
+
+
+def test_explorers_draw_the_rows_they_are_given():
+    rng = np.random.default_rng(1)
+    W = rng.normal(size=(9, 196))
+    scale = np.abs(rng.normal(size=196))
+    fig = plot_rank_explorer(range(1, 10), np.linspace(0.1, 0.6, 9), np.linspace(0.1, 0.5, 9),
+                             W, scale, r=5)
+    images = [ax.get_images()[0].get_array() for ax in fig.axes if ax.get_images()]
+    assert len(images) == 9 and np.allclose(images[4], (W[4] * scale).reshape(14, 14))
+    plt.close(fig)
+    lams = np.logspace(-2, 2, 5)
+    fig = plot_path_explorer(lams, 1 / (1 + lams), 2, W[0], W[1], scale, digit=0)
+    assert np.allclose(fig.axes[1].get_images()[0].get_array(), (W[0] * scale).reshape(14, 14))
+    assert np.allclose(fig.axes[0].get_lines()[1].get_xdata(), [lams[2]])
     plt.close(fig)

@@ -1,4 +1,5 @@
-"""Figures of the theory chapters (6 and 7): critical points and random augmentation.
+"""Figures of the theory chapters (2 and 4–7): the rank-one cone, the explorers of the
+closed forms on MNIST, critical points and random augmentation.
 
 The notebooks compute; these functions only draw. Each returns the matplotlib
 ``Figure`` and never calls ``plt.show()``. Legends use at least 9 pt and are placed
@@ -14,6 +15,9 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 
 __all__ = [
+    "plot_cone_chord",
+    "plot_rank_explorer",
+    "plot_path_explorer",
     "plot_index_set_grids",
     "plot_regularised_critical_losses",
     "plot_sorted_critical_losses",
@@ -212,4 +216,106 @@ def plot_sampling_figure(s_values, runs: Sequence[tuple], levels: Sequence[float
                fontsize=_FONT)
     fig.suptitle("Random augmentation: the optimum of the sampled data set", fontsize=11)
     fig.tight_layout(rect=(0, 0.09, 1, 1))
+    return fig
+
+
+def _draw_cone(ax, mesh, path, P) -> None:
+    # The cone, its lines through the apex, the chord, its ends A and B, and P.
+    ax.plot_surface(*mesh, color="tab:blue", alpha=0.15, linewidth=0)
+    for psi in np.linspace(0, 2 * np.pi, 24, endpoint=False):
+        u = np.array([-1.0, 1.0])
+        ax.plot(u * (1 + np.cos(psi)), u * np.sin(psi), u * (1 - np.cos(psi)),
+                color="tab:blue", lw=0.5, alpha=0.5)
+    abc = np.array([[M[0, 0], M[0, 1], M[1, 1]] for M in path])
+    ax.plot(*abc.T, color="tab:red", lw=2.5)
+    ax.scatter(*abc[[0, -1]].T, color="black", s=25, depthshade=False)
+    ax.text(*abc[0], "  A", fontsize=10)
+    ax.text(*abc[-1], "  B", fontsize=10)
+    ax.scatter(P[0, 0], P[0, 1], P[1, 1], color="tab:red", s=40, depthshade=False)
+    ax.text(P[0, 0], P[0, 1], P[1, 1], f"  rank {np.linalg.matrix_rank(P)}",
+            color="tab:red", fontsize=_FONT)
+    ax.scatter(0, 0, 0, color="black", marker="*", s=120, depthshade=False)
+    ax.text(0, 0, -0.35, "apex 0\n(singular)", fontsize=8, ha="center", va="top")
+    ax.set(xlabel="a", ylabel="b", zlabel="c", yticks=[-1, 0, 1],
+           title="Rank ≤ 1 symmetric matrices:\nthe cone ac = b²")
+    ax.set_box_aspect((2, 1, 2))  # true proportions: a circular cone
+    ax.view_init(elev=20, azim=-50)
+
+
+def plot_cone_chord(A, B, t: float, mesh, n_points: int = 201):
+    """The chord from ``A`` to ``B`` through the cone of rank-one 2×2 symmetric matrices.
+
+    Left: the cone ``ac = b²`` of the matrices ``[[a, b], [b, c]]`` of rank at most 1
+    (``mesh`` = three arrays for ``plot_surface``), the chord and the point
+    ``(1 − t)A + tB`` with its rank. Right: the two singular values along the chord;
+    the smaller is zero exactly on the cone (chapter 2, non-convexity).
+    """
+    grid = np.linspace(0, 1, n_points)
+    path = [(1 - s) * A + s * B for s in grid]
+    fig = plt.figure(figsize=(8.4, 4.6))
+    gs = fig.add_gridspec(1, 2, width_ratios=(1.3, 1))
+    _draw_cone(fig.add_subplot(gs[0], projection="3d"), mesh, path, (1 - t) * A + t * B)
+    s = np.array([np.linalg.svd(M, compute_uv=False) for M in path])
+    ax = fig.add_subplot(gs[1])
+    ax.plot(grid, s[:, 0], label="σ₁")
+    ax.plot(grid, s[:, 1], label="σ₂ (zero on the cone)")
+    ax.axvline(t, color="tab:red", ls="--", lw=1, label=f"t = {t:.2f}")
+    ax.set(xlabel="position t on the chord", ylabel="singular value",
+           title="Singular values of (1−t)A + tB")
+    # below the axes: t moves the red line across the whole panel
+    ax.legend(fontsize=_FONT, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def _weight_image(ax, w, vmax, side: int, title: str, fontsize=None) -> None:
+    ax.imshow(np.asarray(w).reshape(side, side), cmap="RdBu_r", vmin=-vmax, vmax=vmax)
+    ax.set(xticks=[], yticks=[])
+    ax.set_title(title, fontsize=fontsize)
+
+
+def plot_rank_explorer(ranks, acc_train, acc_test, W, pixel_scale, r: int,
+                       side: int = 14):
+    """The hard-wired optimum for one rank bound (chapter 4's explorer).
+
+    Left: training and test accuracy against the rank bound (``ranks``), with ``r``
+    marked. Right: the rows of ``W`` (one per digit) times ``pixel_scale``, the
+    typical size of each pixel, as ``side × side`` images, each on its own colour
+    scale (red positive, blue negative).
+    """
+    fig = plt.figure(figsize=(8.4, 4.4))
+    grid = fig.add_gridspec(3, 6)
+    ax = fig.add_subplot(grid[:, :3])
+    ax.plot(ranks, acc_train, "o-", label="training images")
+    ax.plot(ranks, acc_test, "s-", label="test images")
+    ax.axvline(r, color="k", ls=":")
+    ax.set(xlabel="rank bound r", ylabel="accuracy", title=f"Hard-wired optimum, r = {r}")
+    ax.legend(fontsize=_FONT)
+    for digit, w in enumerate(np.asarray(W) * pixel_scale):
+        a = fig.add_subplot(grid[digit // 3, 3 + digit % 3])
+        _weight_image(a, w, np.abs(w).max(), side, f"digit {digit}", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_path_explorer(lams, distance, index: int, W_row, W_inv_row, pixel_scale,
+                       digit: int, side: int = 14):
+    """One point of the regularisation path (chapter 5's explorer).
+
+    Left: ``distance`` (the function distance to ``W_inv``) against ``lams``, with the
+    point ``index`` marked. Middle and right: the digit's row of ``W_reg(λ)`` and of
+    ``W_inv``, times ``pixel_scale``, on one shared colour scale.
+    """
+    fig, axes = plt.subplots(1, 3, figsize=(8.4, 2.8),
+                             gridspec_kw={"width_ratios": [1.6, 1, 1]})
+    axes[0].loglog(lams, distance)
+    axes[0].plot(lams[index], distance[index], "ro")
+    axes[0].set(xlabel="penalty strength λ", ylabel="function distance to W_inv",
+                title=f"λ = {lams[index]:.2g}")
+    rows = (np.asarray(W_row) * pixel_scale, np.asarray(W_inv_row) * pixel_scale)
+    vmax = max(np.abs(w).max() for w in rows)
+    for ax, w, title in zip(axes[1:], rows,
+                            (f"W_reg(λ), digit {digit}", f"W_inv, digit {digit}")):
+        _weight_image(ax, w, vmax, side, title)
+    fig.tight_layout()
     return fig
