@@ -144,6 +144,18 @@ class ReducedRankProblem:
         """The method's loss at ``W``, from the moments: ``tr(WKWᵀ) − 2tr(WCᵀ) + const``."""
         return float(np.sum((W @ self.K) * W) - 2.0 * np.sum(W * self.C) + self.const)
 
+    def whitened_loss(self, Wt: np.ndarray) -> float:
+        """The loss at the feasible map ``W = W̃ Fᵀ``, from whitened coordinates:
+        ``‖W̃‖² − 2⟨W̃, Z⟩ + const`` (because ``FᵀKF = I`` and ``CF = Z``).
+
+        Equal to :meth:`loss` of ``W̃ Fᵀ`` in exact arithmetic, and the one to use when
+        ``K`` has huge entries (the regularised problem at large ``λ``): there
+        ``tr(WKWᵀ)`` and ``2tr(WCᵀ)`` are large and nearly cancel, while here no
+        product with ``K`` is formed.
+        """
+        Wt = np.asarray(Wt, dtype=np.float64)
+        return float(np.sum(Wt * Wt) - 2.0 * np.sum(Wt * self.Z) + self.const)
+
 
 def _warn_if_tied(s: np.ndarray, r: int, method: str) -> None:
     if r < s.size and s[r] > rank_tolerance(s, 1, margin=TIE_MARGIN) and s[r - 1] - s[r] <= 1e-10 * s[0]:
