@@ -208,6 +208,11 @@ def test_everything_built_on_the_regularised_problem_survives_large_lambda(data)
         cps = critical_points(X, Y, 2, "regularized", G=G, lam=1e18)
     best = min(cps, key=lambda p: p.loss)
     assert np.linalg.norm(best.W - W_inv) <= 1e-9 * np.linalg.norm(W_inv)
+    # the losses of the critical points are losses (before the fix: -8.06 at λ = 1e18,
+    # from tr(WKWᵀ) − 2tr(WCᵀ) cancelling) and the best one is the invariant optimum's,
+    # evaluated independently on the samples (its penalty is zero)
+    assert all(p.loss >= 0 for p in cps)
+    assert abs(best.loss - sample_loss(W_inv, X, Y)) <= 1e-9 * sample_loss(W_inv, X, Y)
     report = assumptions_report(X, Y, 2, REP, lam=1e16)
     # generic data: Z_reg(λ) has full rank for every λ (before the fix: rank 0 at λ = 1e16)
     assert report["reg_full_rank"].holds

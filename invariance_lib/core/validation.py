@@ -23,6 +23,7 @@ __all__ = [
     "is_one_hot",
     "check_one_hot",
     "check_rng",
+    "check_weights",
     "as_matrix",
     "check_samples",
     "check_scale",
@@ -353,6 +354,26 @@ def check_one_hot(Y: np.ndarray, name: str = "Y") -> np.ndarray:
                          f"record accuracies; pass accuracy=False for other targets.")
     return Y
 
+
+
+def check_weights(weights, m: int, name: str = "weights") -> np.ndarray:
+    """Probability weights on the ``m`` elements of a group (partial or weighted
+    augmentation): ``None`` means uniform, ``1/m`` each; otherwise ``m`` finite,
+    non-negative numbers, not all zero, returned normalised to sum to one."""
+    if weights is None:
+        return np.full(m, 1.0 / m)
+    w = np.asarray(weights)
+    if w.dtype == object or not np.issubdtype(w.dtype, np.number) or np.iscomplexobj(w):
+        raise TypeError(f"{name} must be an array of {m} non-negative numbers (one per "
+                        f"element), got {weights!r}; for uniform weights pass {name}=None.")
+    w = w.astype(np.float64)
+    if w.shape != (m,):
+        raise ValueError(f"{name} has shape {w.shape} but there are {m} elements; pass one "
+                         f"weight per element.")
+    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+        raise ValueError(f"{name} must be finite, non-negative and not all zero; they are "
+                         f"normalised to sum to one.")
+    return w / w.sum()
 
 def check_rng(rng, name: str = "rng"):
     """A :class:`numpy.random.Generator` (``np.random.default_rng(seed)``); no global state."""

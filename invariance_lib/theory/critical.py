@@ -136,8 +136,9 @@ def critical_points(X, Y, r: int, method: str, *, G=None, elements=None, lam=Non
     out = []
     for I in _enumerate(U, s, Vt, r, prob.method, max_points):
         idx = list(I)
-        W = ((U[:, idx] * s[idx]) @ Vt[idx]) @ prob.F.T
-        out.append(CriticalPoint(W, prob.loss(W), tuple(I), tuple(I) == tuple(range(len(I)))))
+        Wt = (U[:, idx] * s[idx]) @ Vt[idx]
+        out.append(CriticalPoint(Wt @ prob.F.T, prob.whitened_loss(Wt), tuple(I),
+                                 tuple(I) == tuple(range(len(I)))))
     return out
 
 

@@ -228,13 +228,17 @@ def regularization_path(X, Y, G, r: int, lams, *, normalization: str = "paper",
     W_inv = hw.solve(r, warn=warn)
     sigma_inv = _sigmas([hw], q)[0]
     penalty = np.sum((W @ G) ** 2, axis=(1, 2))
-    total = np.array([p.loss(Wk) for p, Wk in zip(problems, W)])
     a = _scale(normalization, n, dL)
+    # the data loss on the samples, the penalty added after: forming the total from the
+    # moments, tr(WKWᵀ) − 2tr(WCᵀ) + const with K ∋ λGGᵀ, and subtracting λ·penalty
+    # would cancel catastrophically at large λ
+    data_loss = a * np.sum((W @ X - Y) ** 2, axis=(1, 2))
+    total = data_loss + lams * penalty
     loss_inv = a * float(np.sum((W_inv @ X - Y) ** 2))
     return RegularizationPath(
         lams=lams, W=W, sigma=sig[1:], sigma_plain=sig[0], sigma_inv=sigma_inv,
         W_inv=W_inv, distance=np.linalg.norm(W - W_inv, axis=(1, 2)),
-        non_invariance=np.sqrt(penalty), data_loss=total - lams * penalty, loss=total,
+        non_invariance=np.sqrt(penalty), data_loss=data_loss, loss=total,
         loss_inv=loss_inv, r=r, normalization=normalization)
 
 

@@ -45,6 +45,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from ..core.validation import (AssumptionWarning, check_constraint, check_lam, check_samples,
+                               check_weights,
                                check_square_stack, is_representation)
 from ..core.linalg import (COMPUTED_MARGIN, TIE_MARGIN, augmented_moment, left_null_space,
                            rank_tolerance, support_eigh, support_whitener, svd)
@@ -143,6 +144,18 @@ class ReducedRankProblem:
         """The method's loss at ``W``, from the moments: ``tr(WKWᵀ) − 2tr(WCᵀ) + const``."""
         return float(np.sum((W @ self.K) * W) - 2.0 * np.sum(W * self.C) + self.const)
 
+    def whitened_loss(self, Wt: np.ndarray) -> float:
+        """The loss at the feasible map ``W = W̃ Fᵀ``, from whitened coordinates:
+        ``‖W̃‖² − 2⟨W̃, Z⟩ + const`` (because ``FᵀKF = I`` and ``CF = Z``).
+
+        Equal to :meth:`loss` of ``W̃ Fᵀ`` in exact arithmetic, and the one to use when
+        ``K`` has huge entries (the regularised problem at large ``λ``): there
+        ``tr(WKWᵀ)`` and ``2tr(WCᵀ)`` are large and nearly cancel, while here no
+        product with ``K`` is formed.
+        """
+        Wt = np.asarray(Wt, dtype=np.float64)
+        return float(np.sum(Wt * Wt) - 2.0 * np.sum(Wt * self.Z) + self.const)
+
 
 def _warn_if_tied(s: np.ndarray, r: int, method: str) -> None:
     if r < s.size and s[r] > rank_tolerance(s, 1, margin=TIE_MARGIN) and s[r - 1] - s[r] <= 1e-10 * s[0]:
@@ -211,30 +224,13 @@ def augmented_problem(X, Y, elements, normalization: str = "paper",
     """
     X, Y, K0, C0, const = _data_moments(X, Y, normalization)
     E = check_square_stack(elements, "elements", d=X.shape[0])
-    w = _check_weights(weights, len(E))
+    w = check_weights(weights, len(E))
     # K = Σ w ρ K0 ρᵀ and C = C0 · Σ w ρᵀ.
     K = augmented_moment(K0, E, w)
     C = C0 @ np.tensordot(w, E, axes=1).T
     F, s = support_whitener(K)
     return ReducedRankProblem("augmented", K, C, const, F,
                               info={"rank_K": s, "n_elements": len(E), "weights": w})
-
-
-def _check_weights(weights, m: int) -> np.ndarray:
-    if weights is None:
-        return np.full(m, 1.0 / m)
-    w = np.asarray(weights)
-    if w.dtype == object or not np.issubdtype(w.dtype, np.number) or np.iscomplexobj(w):
-        raise TypeError(f"weights must be an array of {m} non-negative numbers (one per "
-                        f"element), got {weights!r}; for uniform weights pass weights=None.")
-    w = w.astype(np.float64)
-    if w.shape != (m,):
-        raise ValueError(f"weights has shape {w.shape} but there are {m} elements; pass one "
-                         f"weight per element.")
-    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise ValueError("weights must be finite, non-negative and not all zero; they are "
-                         "normalised to sum to one.")
-    return w / w.sum()
 
 
 def regularized_problems(X, Y, G, lams, normalization: str = "paper") -> list[ReducedRankProblem]:

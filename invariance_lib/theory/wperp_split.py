@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from invariance_lib.core.linalg import augmented_moment
-from invariance_lib.core.validation import as_matrix
+from invariance_lib.core.validation import as_matrix, check_weights
 
 __all__ = ["SplitTerms", "split_terms", "group_average", "single_matrix_perp_norms"]
 
@@ -66,21 +66,8 @@ def group_average(elements, weights=None) -> np.ndarray:
     if E.ndim != 3 or E.shape[1] != E.shape[2]:
         raise ValueError(f"elements must be a stack of square matrices (m, d, d), got "
                          f"shape {E.shape}.")
-    w = _weights(weights, len(E))
+    w = check_weights(weights, len(E))
     return np.tensordot(w, E, axes=1)
-
-
-def _weights(weights, m: int) -> np.ndarray:
-    if weights is None:
-        return np.full(m, 1.0 / m)
-    w = np.asarray(weights, dtype=np.float64).ravel()
-    if w.shape != (m,):
-        raise ValueError(f"weights has {w.size} entries but there are {m} elements; pass "
-                         f"one weight per element.")
-    if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise ValueError("weights must be finite, non-negative and not all zero (they are "
-                         "normalised to sum to one).")
-    return w / w.sum()
 
 
 def split_terms(W, X, Y, elements, *, weights=None, projector="average",
@@ -120,7 +107,7 @@ def split_terms(W, X, Y, elements, *, weights=None, projector="average",
     E = np.asarray(elements, dtype=np.float64)
     if E.ndim != 3 or E.shape[1:] != (d0, d0):
         raise ValueError(f"elements must have shape (m, {d0}, {d0}), got {E.shape}.")
-    w = _weights(weights, len(E))
+    w = check_weights(weights, len(E))
     if normalization not in ("paper", "mean"):
         raise ValueError(f"normalization must be 'paper' (1/n) or 'mean' (1/(n·dL)), got "
                          f"{normalization!r}.")
