@@ -92,10 +92,10 @@ def test_sampling_figure_draws_means_and_reference():
 
 
 def test_cone_chord_singular_values():
-    A, B = np.diag([1.0, 0.0]), np.diag([0.0, 1.0])
+    M0, M1 = np.diag([1.0, 0.0]), np.diag([0.0, 1.0])
     u, psi = np.meshgrid(np.linspace(-1, 1, 5), np.linspace(0, 2 * np.pi, 10))
     mesh = (u + u * np.cos(psi), u * np.sin(psi), u - u * np.cos(psi))
-    fig = plot_cone_chord(A, B, 0.5, mesh, n_points=11)
+    fig = plot_cone_chord(M0, M1, 0.5, mesh, n_points=11)
     sigma2 = fig.axes[1].get_lines()[1].get_ydata()
     # both ends have rank 1 (on the cone), the open chord has rank 2: min(t, 1 - t)
     assert np.allclose(sigma2, np.minimum(np.linspace(0, 1, 11), 1 - np.linspace(0, 1, 11)))

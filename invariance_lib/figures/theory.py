@@ -219,8 +219,9 @@ def plot_sampling_figure(s_values, runs: Sequence[tuple], levels: Sequence[float
     return fig
 
 
-def _draw_cone(ax, mesh, path, P) -> None:
-    # The cone, its lines through the apex, the chord, its ends A and B, and P.
+def _draw_cone(ax, mesh, path, point) -> None:
+    # The cone, its lines through the apex, the chord, its ends M0 and M1, and
+    # the point (1 - t)M0 + tM1.
     ax.plot_surface(*mesh, color="tab:blue", alpha=0.15, linewidth=0)
     for psi in np.linspace(0, 2 * np.pi, 24, endpoint=False):
         u = np.array([-1.0, 1.0])
@@ -229,10 +230,11 @@ def _draw_cone(ax, mesh, path, P) -> None:
     abc = np.array([[M[0, 0], M[0, 1], M[1, 1]] for M in path])
     ax.plot(*abc.T, color="tab:red", lw=2.5)
     ax.scatter(*abc[[0, -1]].T, color="black", s=25, depthshade=False)
-    ax.text(*abc[0], "  A", fontsize=10)
-    ax.text(*abc[-1], "  B", fontsize=10)
-    ax.scatter(P[0, 0], P[0, 1], P[1, 1], color="tab:red", s=40, depthshade=False)
-    ax.text(P[0, 0], P[0, 1], P[1, 1], f"  rank {np.linalg.matrix_rank(P)}",
+    ax.text(*abc[0], "  M₀", fontsize=10)
+    ax.text(*abc[-1], "  M₁", fontsize=10)
+    a, b, c = point[0, 0], point[0, 1], point[1, 1]
+    ax.scatter(a, b, c, color="tab:red", s=40, depthshade=False)
+    ax.text(a, b, c, f"  rank {np.linalg.matrix_rank(point)}",
             color="tab:red", fontsize=_FONT)
     ax.scatter(0, 0, 0, color="black", marker="*", s=120, depthshade=False)
     ax.text(0, 0, -0.35, "apex 0\n(singular)", fontsize=8, ha="center", va="top")
@@ -242,26 +244,26 @@ def _draw_cone(ax, mesh, path, P) -> None:
     ax.view_init(elev=20, azim=-50)
 
 
-def plot_cone_chord(A, B, t: float, mesh, n_points: int = 201):
-    """The chord from ``A`` to ``B`` through the cone of rank-one 2×2 symmetric matrices.
+def plot_cone_chord(M0, M1, t: float, mesh, n_points: int = 201):
+    """The chord from ``M0`` to ``M1`` through the cone of rank-one 2×2 symmetric matrices.
 
     Left: the cone ``ac = b²`` of the matrices ``[[a, b], [b, c]]`` of rank at most 1
     (``mesh`` = three arrays for ``plot_surface``), the chord and the point
-    ``(1 − t)A + tB`` with its rank. Right: the two singular values along the chord;
+    ``(1 − t)M0 + tM1`` with its rank. Right: the two singular values along the chord;
     the smaller is zero exactly on the cone (chapter 2, non-convexity).
     """
     grid = np.linspace(0, 1, n_points)
-    path = [(1 - s) * A + s * B for s in grid]
+    path = [(1 - s) * M0 + s * M1 for s in grid]
     fig = plt.figure(figsize=(8.4, 4.6))
     gs = fig.add_gridspec(1, 2, width_ratios=(1.3, 1))
-    _draw_cone(fig.add_subplot(gs[0], projection="3d"), mesh, path, (1 - t) * A + t * B)
+    _draw_cone(fig.add_subplot(gs[0], projection="3d"), mesh, path, (1 - t) * M0 + t * M1)
     s = np.array([np.linalg.svd(M, compute_uv=False) for M in path])
     ax = fig.add_subplot(gs[1])
     ax.plot(grid, s[:, 0], label="σ₁")
     ax.plot(grid, s[:, 1], label="σ₂ (zero on the cone)")
     ax.axvline(t, color="tab:red", ls="--", lw=1, label=f"t = {t:.2f}")
     ax.set(xlabel="position t on the chord", ylabel="singular value",
-           title="Singular values of (1−t)A + tB")
+           title="Singular values of (1−t)M₀ + tM₁")
     # below the axes: t moves the red line across the whole panel
     ax.legend(fontsize=_FONT, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
     fig.tight_layout()
