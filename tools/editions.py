@@ -584,8 +584,9 @@ class Edition:
     student: nbformat.NotebookNode
     #: student cell index -> the solution code it stands for
     solutions: dict[int, str]
-    #: student cell index -> original cell (checks whose outputs the book stores)
-    checks: dict[int, nbformat.NotebookNode]
+    #: (student cell indices, the solution cell they come from, whose stored
+    #: outputs they print together once the solutions are put back)
+    checks: list[tuple[list[int], nbformat.NotebookNode]]
 
 
 def convert_notebook(book: Book, doc: str) -> Edition:
@@ -608,7 +609,7 @@ def convert_notebook(book: Book, doc: str) -> Edition:
     nb = nbformat.read(book.root / f"{doc}.ipynb", as_version=4)
     ctx = Context(book, doc)
     jup, stu = [], []
-    solutions, checks = {}, {}
+    solutions, checks = {}, []
     installed = False
     for seg in split_solutions(nb):
         if seg.kind == "text":
@@ -651,13 +652,13 @@ def convert_notebook(book: Book, doc: str) -> Edition:
                 tags.append("solution")
             _clean_outputs(sol)
             jup.append(sol)
-            stub, check, code = student_cells(cell, where)
-            if stub is not None:
-                solutions[len(stu)] = code
-                stu.append(stub)
-            if check is not None:
-                checks[len(stu)] = cell
-                stu.append(check)
+            indices = []
+            for new, code in student_cells(cell, where):
+                if code is not None:
+                    solutions[len(stu)] = code
+                indices.append(len(stu))
+                stu.append(new)
+            checks.append((indices, cell))
         if not any(c.cell_type == "code" for c in seg.cells):
             stu.append(nbformat.v4.new_markdown_cell(
                 f"*{where}: write your answer here.*"))
@@ -721,6 +722,7 @@ def _is_print(stmt: ast.stmt) -> bool:
 
 
 def _targets(stmt: ast.stmt) -> list[str]:
+    """Names a statement assigns."""
     names = []
     for node in ast.walk(stmt):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
@@ -728,54 +730,31 @@ def _targets(stmt: ast.stmt) -> list[str]:
     return names
 
 
-def student_cells(cell, where: str):
-    """Split a solution code cell into a student stub and a check cell.
+def _root(node: ast.AST) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
 
-    Parameters
-    ----------
-    cell : NotebookNode
-        A code cell of a gated solution.
-    where : str
-        "Exercise 4.1", used in the stub's message.
 
-    Returns
-    -------
-    stub, check, code
-        The stub cell (or None), the check cell (or None) and the solution code
-        the stub stands for (what the student has to write).
-    """
-    tags = cell.metadata.get("tags", [])
-    meta = {k: v for k, v in cell.metadata.items() if k not in ("execution",)}
-    if "exercise-check" in tags:
-        return None, _code(cell.source, meta, "exercise-check"), ""
-    tree = ast.parse(cell.source)
-    body = tree.body
-    lines = cell.source.splitlines()
+def _modified(stmt: ast.stmt) -> set[str]:
+    """Names a statement may change: assigned, assigned into (``W[0] += 1``,
+    ``a.b = c``), or handed to a call whose result is dropped (``x.fill_(0)``,
+    ``f(x)``)."""
+    names = set(_targets(stmt))
+    for node in ast.walk(stmt):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {_root(t) for t in targets} - {None}
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            call = node.value
+            names |= {_root(x) for x in [call.func, *call.args,
+                                          *(k.value for k in call.keywords)]}
+    return names - {None}
 
-    def text(stmt):
-        start = (stmt.decorator_list[0].lineno if getattr(
-            stmt, "decorator_list", None) else stmt.lineno)
-        return "\n".join(lines[start - 1:stmt.end_lineno])
 
-    prints = [s for s in body if _is_print(s)] if "exercise-solution" not in tags else []
-    rest = [s for s in body if s not in prints]
-    # moving the prints after the rest is safe only if no name they read is
-    # assigned again after them
-    later: set[str] = set()
-    safe = True
-    for s in reversed(body):
-        if s in prints:
-            loads = {n.id for n in ast.walk(s) if isinstance(n, ast.Name)}
-            if loads & later:
-                safe = False
-        else:
-            later.update(_targets(s))
-    if not safe or not rest:
-        prints, rest = ([], body) if not safe else (prints, rest)
-    if not rest:
-        return None, _code(cell.source, meta, "exercise-check"), ""
+def _stub(stmts, text, lines, where) -> str:
     keep, names, defs = [], [], []
-    for s in rest:
+    for s in stmts:
         if isinstance(s, (ast.Import, ast.ImportFrom)):
             keep.append(text(s))
         elif isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -786,16 +765,79 @@ def student_cells(cell, where: str):
                     names.append(n)
     src = [f"# {where}: your code. The next cell checks it."]
     src += keep + defs
-    if names:
-        what = ", ".join(names)
+    if names or not defs:
+        what = ", ".join(names) if names else "this step"
         src.append(f'raise NotImplementedError(\n    "{where}: compute {what}; '
                    f'then delete this line")')
         src += [f"{n} = ..." for n in names]
-    stub = _code("\n".join(src), meta, "exercise-stub")
-    code = "\n".join(text(s) for s in rest)
-    check = _code("\n".join(text(s) for s in prints), meta,
-                  "exercise-check") if prints else None
-    return stub, check, code
+    return "\n".join(src)
+
+
+def student_cells(cell, where: str) -> list[tuple]:
+    """Split a solution code cell into student stubs and check cells.
+
+    The top-level ``print(...)`` statements are the checks. When no name they
+    read is changed by a later statement, they are moved after the rest: one
+    stub, then one check cell. Otherwise the cell is cut where it alternates
+    between code and prints, so the order of execution stays that of the
+    original cell. A cell tagged ``exercise-check`` is kept whole; one tagged
+    ``exercise-solution`` is stubbed whole.
+
+    Parameters
+    ----------
+    cell : NotebookNode
+        A code cell of a gated solution.
+    where : str
+        "Exercise 4.1", used in the stub's message.
+
+    Returns
+    -------
+    list of (NotebookNode, str or None)
+        The student cells in order; for a stub, the solution code it stands for
+        (what the student has to write), for a check cell None.
+    """
+    tags = cell.metadata.get("tags", [])
+    meta = {k: v for k, v in cell.metadata.items() if k not in ("execution",)}
+    if "exercise-check" in tags:
+        return [(_code(cell.source, meta, "exercise-check"), None)]
+    body = ast.parse(cell.source).body
+    lines = cell.source.splitlines()
+
+    def text(stmt):
+        start = (stmt.decorator_list[0].lineno if getattr(
+            stmt, "decorator_list", None) else stmt.lineno)
+        return "\n".join(lines[start - 1:stmt.end_lineno])
+
+    is_check = [_is_print(s) and "exercise-solution" not in tags for s in body]
+    later: set[str] = set()
+    safe = True
+    for s, check in zip(reversed(body), reversed(is_check)):
+        if check:
+            loads = {n.id for n in ast.walk(s) if isinstance(n, ast.Name)}
+            safe = safe and not (loads & later)
+        else:
+            later |= _modified(s)
+    if safe:
+        groups = [(False, [s for s, c in zip(body, is_check) if not c]),
+                  (True, [s for s, c in zip(body, is_check) if c])]
+    else:
+        groups = []
+        for s, c in zip(body, is_check):
+            if groups and groups[-1][0] == c:
+                groups[-1][1].append(s)
+            else:
+                groups.append((c, [s]))
+    out = []
+    for check, stmts in groups:
+        if not stmts:
+            continue
+        src = "\n".join(text(s) for s in stmts)
+        if check:
+            out.append((_code(src, meta, "exercise-check"), None))
+        else:
+            out.append((_code(_stub(stmts, text, lines, where), meta,
+                              "exercise-stub"), src))
+    return out
 
 
 def _stub_function(fn, lines, where) -> str:
