@@ -34,6 +34,7 @@ import copy
 import importlib.util
 import re
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -767,8 +768,10 @@ def _stub(stmts, text, lines, where) -> str:
     src += keep + defs
     if names or not defs:
         what = ", ".join(names) if names else "this step"
-        src.append(f'raise NotImplementedError(\n    "{where}: compute {what}; '
-                   f'then delete this line")')
+        message = textwrap.wrap(f"{where}: compute {what}; then delete this "
+                                f"line", 70, drop_whitespace=False)
+        src.append("raise NotImplementedError(\n" + "\n".join(
+            f'    "{part}"' for part in message) + ")")
         src += [f"{n} = ..." for n in names]
     return "\n".join(src)
 
