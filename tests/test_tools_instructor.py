@@ -120,3 +120,26 @@ def test_set_repository_after_editing_the_config(tmp_path):
 def test_set_repository_rejects_a_non_github_url(tmp_path):
     with pytest.raises(ValueError, match="OWNER/NAME"):
         set_repository.set_repository(_copy_repo(tmp_path), "ftp://example.org/x")
+
+
+def test_chapter_costs_reads_memory_and_the_toc():
+    import os
+
+    import chapter_costs
+    rss = chapter_costs._rss_kib(os.getpid())
+    with open(f"/proc/{os.getpid()}/status") as status:
+        expected = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    assert abs(rss - expected) <= max(2048, expected // 10), "this process's RSS, in KiB"
+    assert chapter_costs.toc_notebooks() == instructor_tables.toc_notebooks()
+
+
+def test_chapter_costs_has_every_chapter():
+    import json
+    data = json.loads(instructor_tables.COSTS.read_text())
+    missing = [p.stem for p in instructor_tables.toc_notebooks()
+               if p.stem not in data["chapters"]]
+    assert not missing, f"run python tools/chapter_costs.py {' '.join(missing)}"
+
+
+def test_pages_url():
+    assert set_repository.pages_url("https://github.com/Ab/c-d") == "https://ab.github.io/c-d/"
