@@ -1,5 +1,6 @@
-"""Figures of the theory chapters (2 and 4–7): the rank-one cone, the explorers of the
-closed forms on MNIST, critical points and random augmentation.
+"""Figures of the theory chapters (2–7): the rank-one cone, loss curves between
+critical values, the explorers of the closed forms on MNIST, critical points and
+random augmentation.
 
 The notebooks compute; these functions only draw. Each returns the matplotlib
 ``Figure`` and never calls ``plt.show()``. Legends use at least 9 pt and are placed
@@ -22,6 +23,9 @@ __all__ = [
     "plot_regularised_critical_losses",
     "plot_sorted_critical_losses",
     "plot_sampling_figure",
+    "plot_escape_losses",
+    "plot_descent_runs",
+    "plot_hardwired_training",
 ]
 
 _FONT = 9
@@ -319,5 +323,116 @@ def plot_path_explorer(lams, distance, index: int, W_row, W_inv_row, pixel_scale
     for ax, w, title in zip(axes[1:], rows,
                             (f"W_reg(λ), digit {digit}", f"W_inv, digit {digit}")):
         _weight_image(ax, w, vmax, side, title)
+    fig.tight_layout()
+    return fig
+
+
+def _critical_levels(ax, levels, names) -> None:
+    """Dotted lines at the critical values, named on a right-hand axis."""
+    for v in levels:
+        ax.axhline(v, color="0.7", ls=":", lw=1)
+    ax.set_yticks(list(levels), [f"{v:.3g}" for v in levels])
+    right = ax.twinx()
+    right.set_ylim(ax.get_ylim())
+    right.set_yticks(list(levels), list(names))
+    right.set_ylabel("critical point")
+
+
+def plot_escape_losses(t, curves: Sequence[tuple], levels, names, *,
+                       rising: tuple | None = None):
+    """The loss along escape curves from critical points (chapter 3, Lemma B.10).
+
+    Parameters
+    ----------
+    t : array
+        The angles of the curves, from 0 to π/2.
+    curves : sequence of (label, loss, formula)
+        The computed loss along each curve (line) and the closed form
+        ``ℓ(W_I) − 2σ_i(σ_j − σ_i) sin²t`` (dots), both at ``t``.
+    levels, names : sequences
+        The critical values (dotted lines) and the names of their critical points.
+    rising : (label, loss, formula), optional
+        A curve from the global minimum, drawn in red (its loss goes up).
+    """
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    colors = plt.cm.viridis(np.linspace(0, 0.85, max(len(curves), 1)))
+    runs = [(c, *curve) for c, curve in zip(colors, curves)]
+    if rising is not None:
+        runs.append(("tab:red", *rising))
+    for c, label, loss, formula in runs:
+        ax.plot(t, loss, color=c, label=label)
+        ax.plot(t[::7], np.asarray(formula)[::7], "o", color=c, ms=3)
+    ax.set(xlabel="angle t of the escape curve (radians)", ylabel="loss ‖Z − W(t)‖²",
+           title="Leaving each critical point along a rank-2 curve", xlim=(0, np.pi / 2))
+    _critical_levels(ax, levels, names)
+    ax.legend(fontsize=_FONT, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.15))
+    fig.tight_layout()
+    return fig
+
+
+def plot_descent_runs(steps, losses, levels, names, *, title: str,
+                      labels: Sequence[str] | None = None,
+                      ylabel: str = "loss ‖Z − W_2 W_1‖²", ax=None):
+    """Loss curves of gradient-descent runs between critical values (chapter 3).
+
+    Parameters
+    ----------
+    steps : array, shape (T,)
+    losses : array, shape (T, runs)
+        One column per run.
+    levels, names : sequences
+        Critical values (dotted lines) and the names of their critical points.
+    title, ylabel : str
+    labels : sequence of str, optional
+        One legend entry per run (none when omitted).
+    ax : Axes, optional
+        Draw here instead of a new figure.
+
+    Returns
+    -------
+    Axes
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.2))
+    losses = np.asarray(losses)
+    colors = plt.cm.viridis(np.linspace(0, 0.85, losses.shape[1]))
+    for k in range(losses.shape[1]):
+        ax.plot(steps, losses[:, k], color=colors[k] if labels else None, lw=1.3,
+                label=labels[k] if labels else None)
+    ax.set(xlabel="gradient descent step", ylabel=ylabel, title=title,
+           xlim=(0, steps[-1]))
+    _critical_levels(ax, levels, names)
+    if labels:
+        ax.legend(fontsize=_FONT, loc="center right")
+    ax.figure.tight_layout()
+    return ax
+
+
+def plot_hardwired_training(histories: Mapping, loss_star: float, acc_star: float):
+    """Training the hard-wired network against its closed form (chapter 4).
+
+    Parameters
+    ----------
+    histories : mapping lr -> sequence of History
+        Runs per learning rate (``epochs``, ``loss``, ``eval_epochs``, ``test_acc``).
+    loss_star, acc_star : float
+        The optimal loss ``L*`` and the test accuracy of the closed form ``W*``.
+
+    Left: the relative gap ``(L − L*)/L*`` on a log axis; right: test accuracy with
+    the closed form's as a dotted line.
+    """
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.6))
+    for (lr, hs), c in zip(histories.items(), ("C0", "C1", "C2", "C3")):
+        for i, h in enumerate(hs):
+            label = f"Adam, lr {lr:g}" if i == 0 else None
+            ax1.semilogy(h.epochs, (np.asarray(h.loss) - loss_star) / loss_star, c,
+                         lw=0.8, label=label)
+            ax2.plot(h.eval_epochs, h.test_acc, c, lw=0.8, label=label)
+    ax2.axhline(acc_star, color="k", ls=":", label="closed form W*")
+    ax1.set(xlabel="epoch", ylabel="(L − L*) / L*",
+            title="Relative loss gap to the closed form")
+    ax2.set(xlabel="epoch", ylabel="test accuracy", ylim=(0.3, 0.6), title="Test accuracy")
+    ax1.legend(fontsize=_FONT)
+    ax2.legend(fontsize=_FONT, loc="lower right")
     fig.tight_layout()
     return fig
