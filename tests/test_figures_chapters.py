@@ -81,3 +81,65 @@ def test_hardwired_training_plots_the_relative_gap():
     assert all(tx.get_fontsize() >= 9 for a in (ax1, ax2)
                for tx in a.get_legend().get_texts())
     plt.close(fig)
+
+
+def _legends_ok(fig):
+    for ax in fig.axes:
+        if ax.get_legend() is not None:
+            assert all(tx.get_fontsize() >= 9 for tx in ax.get_legend().get_texts())
+
+
+def test_path_arrival_relative_and_bold_singular_values():
+    from invariance_lib.figures.theory import plot_path_arrival
+    lams = np.logspace(-4, 4, 9)
+    sigma = np.column_stack([3 + 0 * lams, 2 + 0 * lams, 1 / (1 + lams)])
+    fig = plot_path_arrival(lams, {"d": 2 / (1 + lams)}, lams > 1, sigma,
+                            np.array([3.0, 2.0, 0.0]), r=1)
+    ax1, ax2 = fig.axes
+    _labelled(ax1), _labelled(ax2), _legends_ok(fig)
+    assert np.allclose(ax1.get_lines()[0].get_ydata(), (1 + lams[0]) / (1 + lams))
+    assert [t.get_text() for t in ax2.get_legend().get_texts()] == ["σ_1", "σ_2"]
+    plt.close(fig)
+
+
+def test_path_crossing_and_path_on_mnist():
+    from invariance_lib.figures.theory import plot_path_crossing, plot_path_on_mnist
+    lams = np.linspace(0.5, 4, 8)
+    p = SimpleNamespace(sigma=np.column_stack([lams, 4 - lams]),
+                        relative_distance=np.abs(lams - 2))
+    fig = plot_path_crossing(lams, [(p, "-", "exact"), (p, "--", "coupled")])
+    _labelled(fig.axes[0]), _labelled(fig.axes[1]), _legends_ok(fig)
+    assert len(fig.axes[0].get_legend().get_texts()) == 4
+    assert np.allclose(fig.axes[1].get_lines()[0].get_ydata(), np.abs(lams - 2))
+    plt.close(fig)
+    fig = plot_path_on_mnist(lams, [(1 / lams, "-", "a"), (0.1 / lams, "--", "b")],
+                             (lams[:2], 1 / lams[:2]), [(0.5 + 0 * lams, "up")],
+                             [0.55])
+    _labelled(fig.axes[0]), _labelled(fig.axes[1]), _legends_ok(fig)
+    assert np.allclose(fig.axes[0].get_lines()[1].get_ydata(), 0.1 / lams)
+    plt.close(fig)
+
+
+def test_augmentation_sets_bars_and_orbit_weights():
+    from invariance_lib.figures.theory import plot_augmentation_sets
+    W = {"C4": np.ones((2, 8)), "none": np.arange(16.0).reshape(2, 8)}
+    fig = plot_augmentation_sets(W, lambda W: W.sum(), lambda W: W.std(), [0, 2, 4, 6])
+    ax1, ax2 = fig.axes
+    assert [b.get_height() for b in ax1.patches[:2]] == [16.0, 120.0]
+    assert np.allclose(ax2.get_lines()[1].get_ydata(), [0, 2, 4, 6])
+    assert ax2.get_xlabel() and ax2.get_ylabel() and ax1.get_ylabel()
+    _legends_ok(fig)
+    plt.close(fig)
+
+
+def test_error_per_direction_marks_unseen_directions():
+    from invariance_lib.figures.theory import plot_error_per_direction
+    e = np.array([0.0, 1e-4, 1e-2, 1.0])
+    err = np.array([3.0, 2.0, 1.0, 0.5])
+    fig = plot_error_per_direction(e, {"lr 0.01": err})
+    ax1, ax2 = fig.axes
+    seen, unseen = ax1.get_lines()[0], ax1.get_lines()[1]
+    assert np.allclose(seen.get_ydata(), err[1:]) and np.allclose(unseen.get_ydata(), [3.0])
+    assert np.allclose(ax2.get_lines()[0].get_ydata(), err[1:] * np.sqrt(e[1:]))
+    _labelled(ax1), _labelled(ax2), _legends_ok(fig)
+    plt.close(fig)
