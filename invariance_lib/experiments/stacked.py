@@ -89,6 +89,12 @@ class NetRun:
         Seed of the initial weights.
     label : str, optional
         Legend label.
+    init : {"default", "invariant"}, default "default"
+        ``"default"``: the network's seeded PyTorch initialisation.
+        ``"invariant"``: the same, with the first layer replaced by its invariant
+        part ``W_1 Ḡ`` (``Ḡ`` the group average), so the network starts invariant
+        (chapter 10, open question 3). Not for hard-wired runs, which are
+        invariant by construction.
     """
 
     method: str
@@ -97,6 +103,7 @@ class NetRun:
     lam: float | None = None
     seed: int = 0
     label: str | None = None
+    init: str = "default"
 
     def __post_init__(self) -> None:
         run = Run(self.method, lam=self.lam, seed=self.seed)   # validates all three
@@ -109,6 +116,13 @@ class NetRun:
         object.__setattr__(self, "hidden", int(self.hidden))
         if self.activation is not None:
             object.__setattr__(self, "activation", canonical_activation(self.activation))
+        if self.init not in ("default", "invariant"):
+            raise ValueError(f"init must be 'default' or 'invariant' (first layer W_1 Ḡ), "
+                             f"got {self.init!r}.")
+        if self.init == "invariant" and self.method == "hardwired":
+            raise ValueError("init='invariant' is for augmentation, regularisation or plain "
+                             "runs; a hard-wired network is invariant already: use "
+                             "init='default'.")
 
     @property
     def run(self) -> Run:
@@ -119,7 +133,8 @@ class NetRun:
         if self.label:
             return self.label
         act = self.activation or "linear"
-        return f"{method_label(self.method, self.lam)}, {act}, {self.hidden} hidden"
+        start = ", invariant start" if self.init == "invariant" else ""
+        return f"{method_label(self.method, self.lam)}, {act}, {self.hidden} hidden{start}"
 
 
 # ------------------------------------------------------------------ helpers
@@ -295,6 +310,13 @@ class StackedTrainer:
         G_np = self.rep.constraint_matrix() if any(r.method == "regularized" for r in self.runs) \
             else None
         self.G = None if G_np is None else torch.as_tensor(G_np, **opts)
+        if any(r.init == "invariant" for r in self.runs):
+            if self.rep is None:
+                raise ValueError("init='invariant' needs the group: pass rep=...")
+            average = torch.as_tensor(self.rep.group_average(), dtype=torch.float64)
+            # for a permutation representation, copy one orbit mean to the whole orbit,
+            # so that the columns of an orbit are equal to the last bit in any dtype
+            canonical = _orbit_representatives(self.rep)
         kinds: dict[tuple[str, bool], list[int]] = {}
         for i, r in enumerate(self.runs):
             kind = {"augmented": "augmented", "hardwired": "hardwired"}.get(r.method, "plain")
@@ -321,6 +343,10 @@ class StackedTrainer:
                 blk.b2 = None if g.linear else torch.zeros((blk.K, self.dL, 1), **opts)
                 for k, i in enumerate(blk.index):
                     w1, c1, w2, c2 = _weights(self._model(self.runs[i]))
+                    if self.runs[i].init == "invariant":
+                        w1 = (w1.to(torch.float64) @ average).to(w1.dtype)
+                        if canonical is not None:
+                            w1 = w1[:, canonical]
                     rows = slice(blk.start + k * blk.hidden, blk.start + (k + 1) * blk.hidden)
                     W1[rows] = w1
                     blk.W2[k] = w2
@@ -644,6 +670,19 @@ def _check_runs(runs) -> list[NetRun]:
             raise TypeError(f"every run must be a NetRun (e.g. NetRun('augmentation', "
                             f"hidden=7, activation='relu')), got {r!r}.")
     return out
+
+
+def _orbit_representatives(rep) -> np.ndarray | None:
+    """For a permutation representation, column ``j`` → the smallest pixel of its orbit.
+
+    ``None`` when some ``ρ(g)`` is not a permutation matrix.
+    """
+    elements = rep.elements()
+    if not all(np.array_equal(E, E.astype(bool)) and np.all(E.sum(axis=0) == 1)
+               for E in elements):
+        return None
+    average = rep.group_average()
+    return np.argmax(np.abs(average) > 0, axis=0)
 
 
 def _weights(model: torch.nn.Module):

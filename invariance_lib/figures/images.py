@@ -16,7 +16,8 @@ from matplotlib.patches import Circle
 
 from ..core.groups import Representation, c4_rotations, d4_symmetries
 
-__all__ = ["show_images", "plot_orbits", "plot_matrix", "group_for_grid"]
+__all__ = ["show_images", "plot_orbits", "plot_matrix", "group_for_grid",
+           "plot_first_moment"]
 
 
 def show_images(images: Sequence[np.ndarray], titles: Sequence[str] | None = None, *,
@@ -107,3 +108,31 @@ def plot_matrix(M: np.ndarray, title: str, ax: Axes | None = None, *, xlabel: st
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return ax
+
+
+def plot_first_moment(elements: Sequence[np.ndarray], M: np.ndarray, x: np.ndarray,
+                      titles: Sequence[str] = ("identity", "90°", "180°", "270°"),
+                      side: int = 14):
+    """An equivariant map at work: the image ``ρ(g)x`` and its first moment ``Mρ(g)x``.
+
+    One panel per group element (``elements``, the matrices ``ρ(g)``): the image,
+    drawn on ``[-side/2, side/2]²``, and a red arrow from the centre in the direction
+    of ``M ρ(g) x`` (``M`` maps images to the plane, chapter 1). For an equivariant
+    ``M``, the arrow turns with the image. Returns the ``Figure``.
+    """
+    elements = list(elements)
+    fig, axes = plt.subplots(1, len(elements), figsize=(2.1 * len(elements), 2.5),
+                             squeeze=False)
+    h = side / 2
+    for ax, g, title in zip(axes[0], elements, titles):
+        img = np.asarray(g) @ x
+        m = np.asarray(M) @ img
+        mx, my = 5 * m / np.linalg.norm(m)  # the direction of the first moment
+        ax.imshow(img.reshape(side, side), cmap="gray_r", extent=(-h, h, -h, h))
+        ax.arrow(0, 0, mx, my, width=0.35, color="tab:red", length_includes_head=True)
+        ax.set_title(title, fontsize=10)
+        ax.set(xticks=[], yticks=[])
+    fig.suptitle("An equivariant map: the first moment (red arrow, its direction) "
+                 "turns with the image")
+    fig.tight_layout()
+    return fig

@@ -1,5 +1,6 @@
-"""Figures of the theory chapters (2 and 4–7): the rank-one cone, the explorers of the
-closed forms on MNIST, critical points and random augmentation.
+"""Figures of the theory chapters (2–7): the rank-one cone, loss curves between
+critical values, the explorers of the closed forms on MNIST, critical points and
+random augmentation.
 
 The notebooks compute; these functions only draw. Each returns the matplotlib
 ``Figure`` and never calls ``plt.show()``. Legends use at least 9 pt and are placed
@@ -22,6 +23,14 @@ __all__ = [
     "plot_regularised_critical_losses",
     "plot_sorted_critical_losses",
     "plot_sampling_figure",
+    "plot_escape_losses",
+    "plot_descent_runs",
+    "plot_hardwired_training",
+    "plot_path_arrival",
+    "plot_path_crossing",
+    "plot_path_on_mnist",
+    "plot_augmentation_sets",
+    "plot_error_per_direction",
 ]
 
 _FONT = 9
@@ -319,5 +328,275 @@ def plot_path_explorer(lams, distance, index: int, W_row, W_inv_row, pixel_scale
     for ax, w, title in zip(axes[1:], rows,
                             (f"W_reg(λ), digit {digit}", f"W_inv, digit {digit}")):
         _weight_image(ax, w, vmax, side, title)
+    fig.tight_layout()
+    return fig
+
+
+def _critical_levels(ax, levels, names) -> None:
+    """Dotted lines at the critical values, named on a right-hand axis."""
+    for v in levels:
+        ax.axhline(v, color="0.7", ls=":", lw=1)
+    ax.set_yticks(list(levels), [f"{v:.3g}" for v in levels])
+    right = ax.twinx()
+    right.set_ylim(ax.get_ylim())
+    right.set_yticks(list(levels), list(names))
+    right.set_ylabel("critical point")
+
+
+def plot_escape_losses(t, curves: Sequence[tuple], levels, names, *,
+                       rising: tuple | None = None):
+    """The loss along escape curves from critical points (chapter 3, Lemma B.10).
+
+    Parameters
+    ----------
+    t : array
+        The angles of the curves, from 0 to π/2.
+    curves : sequence of (label, loss, formula)
+        The computed loss along each curve (line) and the closed form
+        ``ℓ(W_I) − 2σ_i(σ_j − σ_i) sin²t`` (dots), both at ``t``.
+    levels, names : sequences
+        The critical values (dotted lines) and the names of their critical points.
+    rising : (label, loss, formula), optional
+        A curve from the global minimum, drawn in red (its loss goes up).
+    """
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    colors = plt.cm.viridis(np.linspace(0, 0.85, max(len(curves), 1)))
+    runs = [(c, *curve) for c, curve in zip(colors, curves)]
+    if rising is not None:
+        runs.append(("tab:red", *rising))
+    for c, label, loss, formula in runs:
+        ax.plot(t, loss, color=c, label=label)
+        ax.plot(t[::7], np.asarray(formula)[::7], "o", color=c, ms=3)
+    ax.set(xlabel="angle t of the escape curve (radians)", ylabel="loss ‖Z − W(t)‖²",
+           title="Leaving each critical point along a rank-2 curve", xlim=(0, np.pi / 2))
+    _critical_levels(ax, levels, names)
+    ax.legend(fontsize=_FONT, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.15))
+    fig.tight_layout()
+    return fig
+
+
+def plot_descent_runs(steps, losses, levels, names, *, title: str,
+                      labels: Sequence[str] | None = None,
+                      ylabel: str = "loss ‖Z − W_2 W_1‖²", ax=None):
+    """Loss curves of gradient-descent runs between critical values (chapter 3).
+
+    Parameters
+    ----------
+    steps : array, shape (T,)
+    losses : array, shape (T, runs)
+        One column per run.
+    levels, names : sequences
+        Critical values (dotted lines) and the names of their critical points.
+    title, ylabel : str
+    labels : sequence of str, optional
+        One legend entry per run (none when omitted).
+    ax : Axes, optional
+        Draw here instead of a new figure.
+
+    Returns
+    -------
+    Axes
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.2))
+    losses = np.asarray(losses)
+    colors = plt.cm.viridis(np.linspace(0, 0.85, losses.shape[1]))
+    for k in range(losses.shape[1]):
+        ax.plot(steps, losses[:, k], color=colors[k] if labels else None, lw=1.3,
+                label=labels[k] if labels else None)
+    ax.set(xlabel="gradient descent step", ylabel=ylabel, title=title,
+           xlim=(0, steps[-1]))
+    _critical_levels(ax, levels, names)
+    if labels:
+        ax.legend(fontsize=_FONT, loc="center right")
+    ax.figure.tight_layout()
+    return ax
+
+
+def plot_hardwired_training(histories: Mapping, loss_star: float, acc_star: float):
+    """Training the hard-wired network against its closed form (chapter 4).
+
+    Parameters
+    ----------
+    histories : mapping lr -> sequence of History
+        Runs per learning rate (``epochs``, ``loss``, ``eval_epochs``, ``test_acc``).
+    loss_star, acc_star : float
+        The optimal loss ``L*`` and the test accuracy of the closed form ``W*``.
+
+    Left: the relative gap ``(L − L*)/L*`` on a log axis; right: test accuracy with
+    the closed form's as a dotted line.
+    """
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.6))
+    for (lr, hs), c in zip(histories.items(), ("C0", "C1", "C2", "C3")):
+        for i, h in enumerate(hs):
+            label = f"Adam, lr {lr:g}" if i == 0 else None
+            ax1.semilogy(h.epochs, (np.asarray(h.loss) - loss_star) / loss_star, c,
+                         lw=0.8, label=label)
+            ax2.plot(h.eval_epochs, h.test_acc, c, lw=0.8, label=label)
+    ax2.axhline(acc_star, color="k", ls=":", label="closed form W*")
+    ax1.set(xlabel="epoch", ylabel="(L − L*) / L*",
+            title="Relative loss gap to the closed form")
+    ax2.set(xlabel="epoch", ylabel="test accuracy", ylim=(0.3, 0.6), title="Test accuracy")
+    ax1.legend(fontsize=_FONT)
+    ax2.legend(fontsize=_FONT, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_path_arrival(lams, measures: Mapping, large, sigma, sigma_inv, r: int):
+    """How the regularisation path reaches ``W_inv`` (chapter 5, Proposition 8).
+
+    Parameters
+    ----------
+    lams : array
+        The penalties λ.
+    measures : mapping name -> array
+        Distances to the λ → ∞ limit along the path; drawn relative to their first
+        value, on log axes, with a ``1/λ`` reference over ``lams[large]``.
+    large : index or boolean mask
+        Where the ``1/λ`` line is drawn.
+    sigma : array, shape (len(lams), q)
+        The singular values of ``Z_reg(λ)/√n``; ``σ_r`` and ``σ_{r+1}`` are bold.
+    sigma_inv : array
+        Their λ → ∞ limits (dotted).
+    r : int
+        The rank bound.
+    """
+    lams = np.asarray(lams)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.6))
+    for name, values in measures.items():
+        values = np.asarray(values)
+        ax1.loglog(lams, values / values[0], label=name)
+    ax1.loglog(lams[large], 0.5e3 / lams[large], "k:", label="slope −1")
+    ax1.set(xlabel="penalty strength λ", ylabel="relative to its value at λ = 1e-4",
+            title="The path arrives at W_inv like 1/λ")
+    ax1.legend(fontsize=_FONT)
+    for i, s in enumerate(np.asarray(sigma).T):
+        bold = i in (r - 1, r)
+        ax2.semilogx(lams, s, label=f"σ_{i + 1}" if bold else None,
+                     **(dict(lw=2.2) if bold else dict(color="0.6", lw=1)))
+    ax2.semilogx(lams[[0, -1]], np.outer([1, 1], sigma_inv), "k:", lw=0.8)
+    ax2.set(xlabel="penalty strength λ", ylabel="singular value of Z_reg(λ)/√n",
+            title=f"Z_reg(λ): σ_{r} and σ_{r + 1} stay apart (r = {r})")
+    ax2.legend(fontsize=_FONT)
+    fig.tight_layout()
+    return fig
+
+
+def plot_path_crossing(lams, paths: Sequence[tuple]):
+    """A crossing and an avoided crossing of singular values along the path (ch. 5).
+
+    ``paths`` holds ``(path, linestyle, name)`` with ``path`` a
+    ``regularization_path`` result for rank 1 (``sigma``, ``relative_distance``).
+    Left: ``σ_1, σ_2`` of ``Z_reg(λ)/√n``; right: ``‖W_reg(λ) − W_inv‖/‖W_inv‖``.
+    """
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.4))
+    for path, style, name in paths:
+        ax1.plot(lams, path.sigma[:, 0], "C0" + style, label=f"σ_1, {name}")
+        ax1.plot(lams, path.sigma[:, 1], "C1" + style, label=f"σ_2, {name}")
+        ax2.plot(lams, path.relative_distance, "k" + style, label=name)
+    ax1.set(xlabel="penalty strength λ", ylabel="singular value of Z_reg(λ)/√n",
+            title="Crossing (exact) vs avoided crossing")
+    ax2.set(xlabel="penalty strength λ", ylabel="‖W_reg(λ) − W_inv‖ / ‖W_inv‖",
+            title="The exact path jumps at λ* = 2")
+    ax1.legend(fontsize=_FONT)
+    ax2.legend(fontsize=_FONT)
+    fig.tight_layout()
+    return fig
+
+
+def plot_path_on_mnist(lams, distances: Sequence[tuple], marks, accuracies: Sequence[tuple],
+                       acc_inv: Sequence[float]):
+    """The regularisation path on MNIST in two λ conventions (chapter 5).
+
+    Parameters
+    ----------
+    lams : array
+        The penalties λ of eq. (7).
+    distances : sequence of (values, linestyle, label)
+        Function distances ``‖(W_reg(λ) − W_inv)X‖ / ‖W_inv X‖`` along ``lams``.
+    marks : (lams, values)
+        Points drawn as black dots (the paper's λ_exp).
+    accuracies : sequence of (values, label)
+        Test accuracies along ``lams``; ``acc_inv`` are those of ``W_inv`` (dotted).
+    """
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.6))
+    for values, style, label in distances:
+        ax1.loglog(lams, values, style, label=label)
+    ax1.loglog(*marks, "ko", ms=4, label="the paper's λ_exp")
+    ax1.set(xlabel="penalty strength λ", ylabel="‖(W_reg(λ) − W_inv)X‖ / ‖W_inv X‖",
+            title="Same path, shifted by log10(9)")
+    ax1.legend(fontsize=_FONT)
+    for (values, label), a, c in zip(accuracies, acc_inv, ("C0", "C1", "C2")):
+        ax2.semilogx(lams, values, color=c, label=label)
+        ax2.axhline(a, color=c, ls=":", lw=1)
+    ax2.set(xlabel="penalty strength λ (eq. (7))", ylabel="test accuracy",
+            title="Accuracy along the path (dotted: W_inv)")
+    ax2.legend(fontsize=_FONT, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_augmentation_sets(W_cases: Mapping, distance, non_invariance, orbit):
+    """The augmented optimum for several augmentation sets (chapter 6).
+
+    Left: bars of ``distance(W)`` (to ``W_inv`` on the data) and
+    ``non_invariance(W)`` (``‖WG‖/‖W‖``) per case; right: the weights of output 0 on
+    the pixels of one ``orbit`` (equal weights = invariant).
+    """
+    names = list(W_cases)
+    colors = ["tab:green", "tab:red", "tab:orange", "tab:purple"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.6, 3.4))
+    x = np.arange(len(names))
+    ax1.bar(x - 0.2, [distance(W_cases[k]) for k in names], 0.4,
+            label="distance to $W_{inv}$ on the data", color="0.55")
+    ax1.bar(x + 0.2, [non_invariance(W_cases[k]) for k in names], 0.4,
+            label="non-invariance $\\|WG\\|/\\|W\\|$", color="0.2")
+    ax1.text(0, 0.03, "both ≈ 0", ha="center", fontsize=8)
+    ax1.set_xticks(x, names, fontsize=8)
+    ax1.set(ylabel="relative size", ylim=(0, 1.9))
+    ax1.set_title(f"Augmented optimum, {len(names)} augmentation sets", fontsize=10)
+    ax1.legend(fontsize=_FONT, loc="upper left")
+    for k, c in zip(names, colors):
+        ax2.plot(range(len(orbit)), W_cases[k][0, orbit], "o-", color=c, label=k)
+    ax2.set_xticks(range(len(orbit)), [f"pixel {p}" for p in orbit], fontsize=8)
+    ax2.set(xlabel="pixels of one orbit", ylabel="weight of output 0 (digit 0)")
+    ax2.set_title("Weights on one orbit (equal = invariant)", fontsize=10)
+    ax2.legend(fontsize=_FONT)
+    fig.tight_layout()
+    return fig
+
+
+def plot_error_per_direction(variances, errors: Mapping, *, rel_zero: float = 1e-12):
+    """The error of trained maps per direction of the data (appendix, singular XXᵀ).
+
+    Parameters
+    ----------
+    variances : array, shape (d,)
+        The eigenvalues ``e_i`` of the feature covariance: the variance of the data
+        along each eigenvector ``u_i``.
+    errors : mapping label -> array, shape (d,)
+        ``‖(V − V*) u_i‖`` of a trained map, per direction.
+    rel_zero : float
+        Directions with ``e_i < rel_zero · max e`` are unseen: drawn as crosses at the
+        left edge of the raw panel (a log axis cannot show 0).
+
+    Left: the raw error; right: ``√e_i`` times it, as the function distance weighs it.
+    """
+    e = np.asarray(variances, dtype=float)
+    zero = e < rel_zero * e.max()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.6), sharex=True)
+    for (label, err), c in zip(errors.items(), ("C0", "C1", "C2", "C3")):
+        err = np.asarray(err)
+        for ax, y in ((ax1, err), (ax2, err * np.sqrt(np.clip(e, 0, None)))):
+            ax.loglog(e[~zero], y[~zero], "o", color=c, ms=3, label=f"{label}, seen")
+        ax1.loglog(np.full(zero.sum(), 2e-8), err[zero], "x", color=c, ms=7,
+                   label=f"{label}, unseen")
+    ax1.axvline(5e-8, color="0.6", lw=0.8)
+    ax1.set(xlabel="variance e_i of the data along u_i (unseen: left)",
+            ylabel="‖(V − V*) u_i‖", title="Raw error per direction")
+    ax2.set(xlabel="variance e_i of the data along u_i", ylabel="√e_i ‖(V − V*) u_i‖",
+            title="Error as the function distance sees it")
+    ax1.legend(fontsize=_FONT)
     fig.tight_layout()
     return fig

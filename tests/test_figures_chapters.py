@@ -1,0 +1,145 @@
+"""Smoke tests of the figure functions moved out of chapters 1, 3 and 4: they draw
+the data passed in, with titles, labelled axes and legends of at least 9 pt."""
+from types import SimpleNamespace
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from invariance_lib import c4_rotations  # noqa: E402
+from invariance_lib.figures.images import plot_first_moment  # noqa: E402
+from invariance_lib.figures.theory import (plot_descent_runs,  # noqa: E402
+                                           plot_escape_losses,
+                                           plot_hardwired_training)
+
+
+def _labelled(ax):
+    assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+
+
+def test_first_moment_arrow_turns_with_the_image():
+    rho = c4_rotations(4)
+    rows, cols = np.divmod(np.arange(16), 4)
+    M = np.stack([cols - 1.5, 1.5 - rows])
+    x = np.zeros(16)
+    x[1] = 1.0  # one pixel in the top row
+    fig = plot_first_moment(rho.elements(), M, x, side=4)
+    assert len(fig.axes) == 4 and fig._suptitle.get_text()
+    for ax, g in zip(fig.axes, rho.elements()):
+        assert len(ax.patches) == 1  # one arrow per panel
+        assert np.allclose(ax.get_images()[0].get_array(), (g @ x).reshape(4, 4))
+    # equivariance: the moments of the four images are M rho(g) x = rho_plane(g) M x
+    moments = [M @ g @ x for g in rho.elements()]
+    assert np.isclose(np.linalg.norm(moments[0]), np.linalg.norm(moments[1]))
+    assert abs(moments[0] @ moments[1]) < 1e-12  # a quarter turn apart
+    plt.close(fig)
+
+
+def test_escape_losses_draw_every_curve_and_name_the_levels():
+    t = np.linspace(0, np.pi / 2, 15)
+    curves = [(f"c{k}", 10 - k * np.sin(t) ** 2, 10 - k * np.sin(t) ** 2)
+              for k in range(1, 4)]
+    fig = plot_escape_losses(t, curves, [5, 10], ["I = a", "I = b"],
+                             rising=("up", 5 + np.sin(t) ** 2, 5 + np.sin(t) ** 2))
+    ax, right = fig.axes
+    _labelled(ax)
+    lines = ax.get_lines()
+    assert np.allclose(lines[0].get_ydata(), curves[0][1])
+    assert [tk.get_text() for tk in right.get_yticklabels()] == ["I = a", "I = b"]
+    legend = ax.get_legend()
+    assert len(legend.get_texts()) == 4
+    assert all(tx.get_fontsize() >= 9 for tx in legend.get_texts())
+    plt.close(fig)
+
+
+def test_descent_runs_one_line_per_run():
+    steps = np.arange(10)
+    losses = np.linspace(30, 5, 20).reshape(10, 2)
+    ax = plot_descent_runs(steps, losses, [5, 14, 30], ["a", "b", "c"], title="t",
+                           labels=["run 0", "run 1"])
+    _labelled(ax)
+    drawn = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 10]
+    assert len(drawn) == 2 and np.allclose(drawn[1].get_ydata(), losses[:, 1])
+    assert all(tx.get_fontsize() >= 9 for tx in ax.get_legend().get_texts())
+    plt.close(ax.figure)
+    ax = plot_descent_runs(steps, losses, [5], ["a"], title="no legend")
+    assert ax.get_legend() is None
+    plt.close(ax.figure)
+
+
+def test_hardwired_training_plots_the_relative_gap():
+    h = SimpleNamespace(epochs=np.arange(5), loss=np.array([2.0, 1.5, 1.1, 1.01, 1.0]),
+                        eval_epochs=np.array([0, 4]), test_acc=np.array([0.4, 0.5]))
+    fig = plot_hardwired_training({0.01: [h, h], 0.001: [h]}, 0.5, 0.55)
+    ax1, ax2 = fig.axes
+    _labelled(ax1), _labelled(ax2)
+    assert np.allclose(ax1.get_lines()[0].get_ydata(), (h.loss - 0.5) / 0.5)
+    assert len(ax1.get_legend().get_texts()) == 2  # one entry per learning rate
+    assert all(tx.get_fontsize() >= 9 for a in (ax1, ax2)
+               for tx in a.get_legend().get_texts())
+    plt.close(fig)
+
+
+def _legends_ok(fig):
+    for ax in fig.axes:
+        if ax.get_legend() is not None:
+            assert all(tx.get_fontsize() >= 9 for tx in ax.get_legend().get_texts())
+
+
+def test_path_arrival_relative_and_bold_singular_values():
+    from invariance_lib.figures.theory import plot_path_arrival
+    lams = np.logspace(-4, 4, 9)
+    sigma = np.column_stack([3 + 0 * lams, 2 + 0 * lams, 1 / (1 + lams)])
+    fig = plot_path_arrival(lams, {"d": 2 / (1 + lams)}, lams > 1, sigma,
+                            np.array([3.0, 2.0, 0.0]), r=1)
+    ax1, ax2 = fig.axes
+    _labelled(ax1), _labelled(ax2), _legends_ok(fig)
+    assert np.allclose(ax1.get_lines()[0].get_ydata(), (1 + lams[0]) / (1 + lams))
+    assert [t.get_text() for t in ax2.get_legend().get_texts()] == ["σ_1", "σ_2"]
+    plt.close(fig)
+
+
+def test_path_crossing_and_path_on_mnist():
+    from invariance_lib.figures.theory import plot_path_crossing, plot_path_on_mnist
+    lams = np.linspace(0.5, 4, 8)
+    p = SimpleNamespace(sigma=np.column_stack([lams, 4 - lams]),
+                        relative_distance=np.abs(lams - 2))
+    fig = plot_path_crossing(lams, [(p, "-", "exact"), (p, "--", "coupled")])
+    _labelled(fig.axes[0]), _labelled(fig.axes[1]), _legends_ok(fig)
+    assert len(fig.axes[0].get_legend().get_texts()) == 4
+    assert np.allclose(fig.axes[1].get_lines()[0].get_ydata(), np.abs(lams - 2))
+    plt.close(fig)
+    fig = plot_path_on_mnist(lams, [(1 / lams, "-", "a"), (0.1 / lams, "--", "b")],
+                             (lams[:2], 1 / lams[:2]), [(0.5 + 0 * lams, "up")],
+                             [0.55])
+    _labelled(fig.axes[0]), _labelled(fig.axes[1]), _legends_ok(fig)
+    assert np.allclose(fig.axes[0].get_lines()[1].get_ydata(), 0.1 / lams)
+    plt.close(fig)
+
+
+def test_augmentation_sets_bars_and_orbit_weights():
+    from invariance_lib.figures.theory import plot_augmentation_sets
+    W = {"C4": np.ones((2, 8)), "none": np.arange(16.0).reshape(2, 8)}
+    fig = plot_augmentation_sets(W, lambda W: W.sum(), lambda W: W.std(), [0, 2, 4, 6])
+    ax1, ax2 = fig.axes
+    assert [b.get_height() for b in ax1.patches[:2]] == [16.0, 120.0]
+    assert np.allclose(ax2.get_lines()[1].get_ydata(), [0, 2, 4, 6])
+    assert ax2.get_xlabel() and ax2.get_ylabel() and ax1.get_ylabel()
+    _legends_ok(fig)
+    plt.close(fig)
+
+
+def test_error_per_direction_marks_unseen_directions():
+    from invariance_lib.figures.theory import plot_error_per_direction
+    e = np.array([0.0, 1e-4, 1e-2, 1.0])
+    err = np.array([3.0, 2.0, 1.0, 0.5])
+    fig = plot_error_per_direction(e, {"lr 0.01": err})
+    ax1, ax2 = fig.axes
+    seen, unseen = ax1.get_lines()[0], ax1.get_lines()[1]
+    assert np.allclose(seen.get_ydata(), err[1:]) and np.allclose(unseen.get_ydata(), [3.0])
+    assert np.allclose(ax2.get_lines()[0].get_ydata(), err[1:] * np.sqrt(e[1:]))
+    _labelled(ax1), _labelled(ax2), _legends_ok(fig)
+    plt.close(fig)
