@@ -361,9 +361,12 @@ def _role(ctx: Context, m: re.Match) -> str:
 
 
 def convert_inline(text: str, ctx: Context) -> str:
-    """Replace every MyST role in ``text`` by Markdown (outside code spans)."""
+    """Replace every MyST role in ``text`` by Markdown.
+
+    A role written inside an inline code span (to show the syntax) would be
+    converted too; the chapters do not do that.
+    """
     out = []
-    # split off inline code spans that are not roles: `code`
     pos = 0
     for m in ROLE.finditer(text):
         out.append(text[pos:m.start()])
