@@ -62,3 +62,43 @@ def final_eps_table(histories: Sequence[History], input_set: str,
 
 
 __all__ += ["StackedTrainer"]
+
+
+def final_loss_table(histories: Sequence[History]) -> dict[tuple[str, int, str],
+                                                           np.ndarray]:
+    """``{(activation, hidden, method): final training loss of every seed}``.
+
+    The augmented run's loss is on the augmented set; for an invariant (hard-wired)
+    network that equals its loss on the original images, so the two are comparable.
+    """
+    out: dict[tuple[str, int, str], list[float]] = {}
+    for h in histories:
+        key = (h.settings["activation"], h.settings["hidden"][0], h.method)
+        out.setdefault(key, []).append(float(h.loss[-1]))
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+def run_appendix_c3(data, sizes: Sequence[int], runs: Sequence[NetRun], *, rep,
+                    eps_inputs, epochs: int = 300, eval_every: int = 30,
+                    **options) -> dict[int, list[History]]:
+    """Train ``runs`` on the first ``N`` training images of ``data`` for each ``N``.
+
+    ``data`` is an :class:`~invariance_lib.data.MNIST` (``load_mnist(...)``; pass
+    ``path=`` there for the full MNIST); ``eps_inputs`` a dict name → inputs
+    ``(d0, M)`` on which ``ε_inv`` is recorded every ``eval_every`` epochs.
+    Returns ``{N: histories}``.
+    """
+    out = {}
+    for N in sizes:
+        if not 0 < int(N) <= data.n_train:
+            raise ValueError(f"every size must be in 1..{data.n_train} (the training "
+                             f"images loaded), got {N}; load more with "
+                             f"load_mnist(n_train=...).")
+        out[int(N)] = train_appendix_c3(data.X_train[:, :N], data.Y_train[:, :N], runs,
+                                        rep=rep, epochs=epochs, eval_every=eval_every,
+                                        eps_inputs=eps_inputs, accuracy=False,
+                                        **options)
+    return out
+
+
+__all__ += ["final_loss_table", "run_appendix_c3"]

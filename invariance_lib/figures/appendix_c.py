@@ -164,3 +164,32 @@ def plot_eps_inv_vs_n(Ns: Sequence[int], curves: dict, ax=None, *,
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=9)
     return ax
+
+
+def plot_first_layer_split(epochs, split: dict, eps: dict, *, eps_epochs=None):
+    """Open question 3: the non-invariant part of ``W_1`` and ``ε_inv`` over training.
+
+    ``split[label] = (median, low, high)`` of ``‖W_1(I − P)‖_F`` over ``epochs``;
+    ``eps[label]`` the same for the median ``ε_inv`` on Gaussian inputs over
+    ``eps_epochs``. Two panels, log scale, one colour per label.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    eps_epochs = epochs if eps_epochs is None else eps_epochs
+    for ax, data, x, ylab, ttl in (
+            (axes[0], split, epochs, r"$\|W_1(I-P)\|_F$",
+             "(a) non-invariant part of the first layer"),
+            (axes[1], eps, eps_epochs, r"median $\varepsilon_{inv}$ (Gaussian)",
+             "(b) invariance error on Gaussian inputs")):
+        for i, (label, (med, lo, hi)) in enumerate(data.items()):
+            ax.plot(x, med, color=f"C{i}", label=label)
+            ax.fill_between(x, lo, hi, color=f"C{i}", alpha=0.25, linewidth=0)
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylab)
+        ax.set_title(ttl, fontsize=10)
+        ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+__all__ += ["plot_first_layer_split"]
