@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("chapters", nargs="+", help="chapter stems or paths to build")
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "subset",
                         help="output directory (default _build/subset)")
-    parser.add_argument("--builder", default="html", help="html (default) or pdflatex")
+    parser.add_argument("--builder", default="html", help="a jupyter-book builder (default html)")
     args = parser.parse_args(argv)
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
