@@ -260,7 +260,8 @@ def minimiser_exists(X, labels, n_classes: int | None = None, *,
 
     Solves ``max Σ_{i, c≠y_i} s_{ic}`` over directions ``D`` and ``s_{ic} ∈ [0, 1]``
     with margins ``m_{ic} = (D x_i)_{y_i} − (D x_i)_c ≥ s_{ic}``
-    (``scipy.optimize.linprog``, HiGHS). Scaling ``D`` lifts every positive margin
+    (``scipy.optimize.linprog``: HiGHS's interior point, its dual simplex as a
+    fallback). Scaling ``D`` lifts every positive margin
     above 1, so the optimum counts the margins that can be made positive while
     none is negative. A minimiser exists iff the optimum is 0:
     a positive optimum gives a direction along which no term of the loss grows and
@@ -305,9 +306,15 @@ def minimiser_exists(X, labels, n_classes: int | None = None, *,
     A = coo_matrix((vals, (rows, cols)), shape=(r, K * d)).tocsr()
     # variables [vec D, s]: maximise Σ s subject to A vec D >= s, 0 <= s <= 1
     cost = np.concatenate([np.zeros(K * d), -np.ones(r)])
-    res = linprog(cost, A_ub=hstack([-A, identity(r, format="csr")]).tocsr(),
-                  b_ub=np.zeros(r), bounds=[(None, None)] * (K * d) + [(0, 1)] * r,
-                  method="highs")
+    A_ub = hstack([-A, identity(r, format="csr")]).tocsr()
+    bounds = [(None, None)] * (K * d) + [(0, 1)] * r
+    # HiGHS's interior point first: its simplex was seen to stop with "Status 0:
+    # Not Set" on the MNIST features under another CPU's BLAS kernels.
+    for method in ("highs-ipm", "highs-ds"):
+        res = linprog(cost, A_ub=A_ub, b_ub=np.zeros(r), bounds=bounds,
+                      method=method)
+        if res.status == 0:
+            break
     if res.status != 0:
         raise RuntimeError(f"the linear program did not solve: {res.message}")
     frac = float(-res.fun) / r
