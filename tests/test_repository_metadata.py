@@ -236,3 +236,24 @@ def test_launch_links_in_the_docs_use_the_launch_branch(name):
     assert "launch_buttons.branch" in text, (
         f"{name}: say that the Binder and Colab buttons open the Jupyter edition on "
         f"the branch named by _config.yml's launch_buttons.branch")
+
+
+# --- the PDF: one list of Debian packages ------------------------------------------------
+
+def _apt_packages(text):
+    """The packages of the first ``apt-get install`` command in ``text``."""
+    m = re.search(r"apt-get install((?:[ \t]+(?:\\\n)?[#\s]*[\w.+-]+)+)", text)
+    assert m, "no apt-get install command"
+    words = re.sub(r"[\\#\n]", " ", m.group(1)).split()
+    return sorted(w for w in words if not w.startswith("-"))
+
+
+def test_pdf_packages_are_the_same_everywhere():
+    script = (ROOT / "tools" / "build_pdf.sh").read_text(encoding="utf-8")
+    publish = (ROOT / ".github" / "workflows" / "publish.yml").read_text(encoding="utf-8")
+    readme_pdf = README[README.index("## The book as a PDF"):]
+    want = _apt_packages(script)
+    assert "texlive-xetex" in want and "xindy" in want and "fonts-dejavu-core" in want
+    assert _apt_packages(readme_pdf) == want, "README: the PDF's apt-get line"
+    assert _apt_packages(publish[publish.index("Install LaTeX"):]) == want, "publish.yml"
+    assert "bash tools/build_pdf.sh" in publish and "bash tools/build_pdf.sh" in readme_pdf
