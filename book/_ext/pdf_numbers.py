@@ -10,7 +10,7 @@ Three fixes for the LaTeX builder (``jupyter-book build . --builder pdflatex``, 
    (``env.toc_fignumbers``) with that depth, as *chapter.section.n*: the PDF said
    "Definition 4.1.1" where the online book says "Definition 4.1". This extension
    assigns ``toc_fignumbers`` with depth 1 (chapter.n, as online) and gives the
-   LaTeX writer back depth 2 (Fig. 4.1 and equation (4.1), as online): it sets the
+   LaTeX writer back depth 2 (LaTeX's own figure numbers, Fig. 4.1): it sets the
    depth to 1 just before Sphinx's toctree collector assigns the numbers
    (``env-get-updated``, priority 400 < 500) and restores it just after (600).
 2. **Labels.** sphinx-proof writes ``\label{DOC:LABEL}`` and finds ``DOC`` by
