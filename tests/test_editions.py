@@ -176,6 +176,41 @@ def test_install_cell_reads_the_url_from_config(tmp_path):
         assert not any(old in c.source for c in code), path
 
 
+def test_install_cell_installs_from_the_editions_branch(converted):
+    """The editions branch carries the library next to the notebooks."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    want = f'git+{config["repository"]["url"]}@{config["launch_buttons"]["branch"]}"'
+    for doc, ed in converted.items():
+        for nb in (ed.jupyter, ed.student):
+            code = [c for c in nb.cells if c.cell_type == "code"]
+            assert want in code[0].source, (doc, code[0].source)
+
+
+def test_branch_tree_is_the_jupyter_edition_with_the_library(tmp_path, book):
+    out, tree = tmp_path / "out", tmp_path / "tree"
+    editions.write_editions(out, branch_tree=tree)
+    for doc in book.chapters:
+        name = Path(doc).name
+        # the launch buttons open book/XX.ipynb: the same path as on main
+        assert (tree / f"{doc}.ipynb").read_bytes() == \
+            (out / "jupyter" / f"{name}.ipynb").read_bytes(), doc
+    assert sorted(p.name for p in (tree / "book").iterdir()) == \
+        sorted(f"{Path(d).name}.ipynb" for d in book.chapters)
+    for name in editions.BRANCH_FILES + ("README.md",):
+        assert (tree / name).is_file(), name
+    assert (tree / "binder" / "requirements.txt").read_text() == \
+        (ROOT / "binder" / "requirements.txt").read_text()
+    assert "-e ." in (tree / "requirements.txt").read_text().splitlines(), \
+        "Binder installs the library through requirements.txt's `-e .`"
+    lib = sorted(p.relative_to(tree).as_posix()
+                 for p in (tree / "invariance_lib").rglob("*.py"))
+    assert lib == sorted(p.relative_to(ROOT).as_posix()
+                         for p in (ROOT / "invariance_lib").rglob("*.py"))
+    assert not list(tree.rglob("__pycache__"))
+    with pytest.raises(ValueError, match="--branch-tree .* is not empty"):
+        editions.write_editions(tmp_path / "out2", branch_tree=tree)
+
+
 def _solution_markdown(doc):
     """Markdown lines that occur only inside solutions."""
     nb = nbformat.read(ROOT / f"{doc}.ipynb", as_version=4)

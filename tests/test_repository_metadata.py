@@ -193,3 +193,67 @@ def test_workflows_get_cpu_torch_and_python_311(path):
             assert str(w["python-version"]) == "3.11", f"{path.name}, job {job_id}"
             assert (w.get("cache"), w.get("cache-dependency-path")) == ("pip", "requirements.txt"), \
                 f"{path.name}, job {job_id}: cache pip wheels keyed on requirements.txt"
+
+
+# --- the launch buttons' branch: named once, in _config.yml ------------------------------
+
+LAUNCH_BRANCH = (CONFIG.get("launch_buttons") or {}).get("branch")
+
+
+def test_launch_branch_is_set_and_is_not_the_source_branch():
+    assert LAUNCH_BRANCH, ("_config.yml: set launch_buttons.branch (the branch that "
+                           "publish.yml pushes the Jupyter edition to)")
+    assert LAUNCH_BRANCH != CONFIG["repository"]["branch"]
+
+
+def test_publish_reads_the_launch_branch_from_the_config():
+    path = ROOT / ".github" / "workflows" / "publish.yml"
+    text = path.read_text(encoding="utf-8")
+    workflow = yaml.safe_load(text)
+    assert "launch_buttons" in text, "publish.yml reads launch_buttons.branch"
+    for literal in (f"refs/heads/{LAUNCH_BRANCH}", f"--orphan {LAUNCH_BRANCH}",
+                    f"BRANCH: {LAUNCH_BRANCH}"):
+        assert literal not in text, (f"publish.yml names the branch ({literal!r}); read "
+                                     "it from _config.yml so a fork changes it once")
+    assert workflow["permissions"] == {"contents": "read"}
+    writers = {j for j, job in workflow["jobs"].items()
+               if (job.get("permissions") or {}).get("contents") == "write"}
+    pushers = {j for _, j, _, step in _steps(path) if "git push" in step.get("run", "")}
+    assert pushers and pushers <= writers, "only a job with contents: write pushes"
+    for job_id in pushers:
+        job = workflow["jobs"][job_id]
+        assert job.get("if", "").startswith("github.ref == 'refs/heads/main'"), job_id
+
+
+@pytest.mark.parametrize("name", ["README.md", "CONTRIBUTING.md",
+                                  "book/instructor_guide.md"])
+def test_launch_links_in_the_docs_use_the_launch_branch(name):
+    text = (ROOT / name).read_text(encoding="utf-8")
+    links = re.findall(r"mybinder\.org/v2/gh/[\w.-]+/[\w.-]+/([\w./-]+?)[?)\s]", text)
+    links += re.findall(r"colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/"
+                        r"([\w.-]+)/", text)
+    assert all(b == LAUNCH_BRANCH for b in links), (name, links)
+    assert "launch_buttons.branch" in text, (
+        f"{name}: say that the Binder and Colab buttons open the Jupyter edition on "
+        f"the branch named by _config.yml's launch_buttons.branch")
+
+
+# --- the PDF: one list of Debian packages ------------------------------------------------
+
+def _apt_packages(text):
+    """The packages of the first ``apt-get install`` command in ``text``."""
+    m = re.search(r"apt-get install((?:[ \t]+(?:\\\n)?[#\s]*[\w.+-]+)+)", text)
+    assert m, "no apt-get install command"
+    words = re.sub(r"[\\#\n]", " ", m.group(1)).split()
+    return sorted(w for w in words if not w.startswith("-"))
+
+
+def test_pdf_packages_are_the_same_everywhere():
+    script = (ROOT / "tools" / "build_pdf.sh").read_text(encoding="utf-8")
+    publish = (ROOT / ".github" / "workflows" / "publish.yml").read_text(encoding="utf-8")
+    readme_pdf = README[README.index("## The book as a PDF"):]
+    want = _apt_packages(script)
+    assert "texlive-xetex" in want and "xindy" in want and "fonts-dejavu-core" in want
+    assert _apt_packages(readme_pdf) == want, "README: the PDF's apt-get line"
+    assert _apt_packages(publish[publish.index("Install LaTeX"):]) == want, "publish.yml"
+    assert "bash tools/build_pdf.sh" in publish and "bash tools/build_pdf.sh" in readme_pdf

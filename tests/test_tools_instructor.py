@@ -143,3 +143,24 @@ def test_chapter_costs_has_every_chapter():
 
 def test_pages_url():
     assert set_repository.pages_url("https://github.com/Ab/c-d") == "https://ab.github.io/c-d/"
+
+
+def test_set_launch_branch_edits_only_that_line(tmp_path):
+    root = _copy_repo(tmp_path)
+    before = (root / "_config.yml").read_text()
+    assert set_repository.set_launch_branch(root, "jupyter-edition")
+    after = (root / "_config.yml").read_text()
+    config = yaml.safe_load(after)
+    assert config["launch_buttons"]["branch"] == "jupyter-edition"
+    assert config["repository"]["branch"] == "main"
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    assert len(changed) == 1 and "branch:" in changed[0][1], changed
+    assert "#" in changed[0][1], "the line's comment is kept"
+    assert not set_repository.set_launch_branch(root, "jupyter-edition")
+
+
+@pytest.mark.parametrize("bad", ["main", "two words", "a..b"])
+def test_set_launch_branch_rejects(tmp_path, bad):
+    root = _copy_repo(tmp_path)
+    with pytest.raises(ValueError, match="--launch-branch"):
+        set_repository.set_launch_branch(root, bad)

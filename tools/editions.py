@@ -2,11 +2,16 @@
 
 Usage::
 
-    python tools/editions.py --out DIR
+    python tools/editions.py --out DIR [--branch-tree TREE]
 
 writes ``DIR/jupyter/<chapter>.ipynb`` (plain notebooks: every MyST construct the
 book uses becomes Markdown that JupyterLab and Colab render without extensions) and
-``DIR/student/<chapter>.ipynb`` (the same notebooks without solutions).
+``DIR/student/<chapter>.ipynb`` (the same notebooks without solutions). With
+``--branch-tree``, also the tree that ``.github/workflows/publish.yml`` pushes to
+the editions branch (``launch_buttons.branch`` in ``_config.yml``), which the
+book's Binder and Colab buttons open: the Jupyter edition at ``book/<chapter>.ipynb``,
+the library, ``binder/`` and ``requirements.txt``. The editions' install cell
+installs the library from that branch.
 
 Conventions (the chapters are read as they are; nothing has to be tagged):
 
@@ -33,6 +38,7 @@ import ast
 import copy
 import importlib.util
 import re
+import shutil
 import sys
 import textwrap
 from dataclasses import dataclass, field
@@ -96,6 +102,9 @@ class Book:
     root: Path
     baseurl: str
     repository: str
+    #: the branch the install cell installs the library from: the editions
+    #: branch (``launch_buttons.branch``), which carries the library beside the
+    #: notebooks, or else ``repository.branch``
     branch: str
     chapters: list[str]                      # notebook docs, toc order
     titles: dict[str, str] = field(default_factory=dict)
@@ -169,8 +178,9 @@ def load_book(root: Path = ROOT) -> Book:
         raise EditionError("_config.yml needs html.baseurl and repository.url: "
                            "the editions link to the online book and install "
                            "the library from the repository")
-    book = Book(root, baseurl.rstrip("/") + "/", repo["url"],
-                repo.get("branch", "main"), [])
+    branch = ((config.get("launch_buttons") or {}).get("branch")
+              or repo.get("branch", "main"))
+    book = Book(root, baseurl.rstrip("/") + "/", repo["url"], branch, [])
     counters: dict[tuple[str, str], int] = {}
     chapter = 0
     for doc, numbered in _toc_entries(toc):
@@ -871,7 +881,93 @@ def _code(source: str, meta: dict, tag: str):
 
 
 # -------------------------------------------------------------------- main
-def write_editions(out: Path, root: Path = ROOT) -> list[Path]:
+#: What the editions branch carries beside the notebooks, so that Binder builds the
+#: book's environment (``binder/`` reads ``requirements.txt``, whose ``-e .``
+#: installs the library) and ``pip install git+URL@BRANCH`` works on Colab.
+BRANCH_FILES = ("pyproject.toml", "requirements.txt", "LICENSE", "LICENSE-TEXT",
+                "CITATION.cff")
+BRANCH_DIRS = ("invariance_lib", "binder")
+
+BRANCH_README = """# {title}: the Jupyter edition (generated branch)
+
+This branch is written by `.github/workflows/publish.yml` from `{source}` with
+`python tools/editions.py --out DIR --branch-tree TREE`; do not edit it, edit the
+chapters on `{source}` instead: {repository}/tree/{source}
+
+`book/*.ipynb` are the chapters as plain notebooks (theorems as numbered blocks,
+solutions folded, references as links to the online book {baseurl}), which
+JupyterLab, Binder and Colab render without extensions. The launch buttons of the
+online book open them here. `binder/` and `requirements.txt` are the book's
+environment; `invariance_lib/` is the book's library (`pip install .`).
+"""
+
+
+def _check_out_dir(out: Path, root: Path, option: str) -> Path:
+    if not isinstance(out, Path):
+        raise TypeError(f"{option.strip('-')} must be a pathlib.Path, got "
+                        f"{type(out).__name__}")
+    out = out.resolve()
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{option} {out} is a file; give a directory (it is "
+                         f"created if it does not exist)")
+    if (root / "book").resolve() in (out, *out.parents):
+        raise ValueError(f"{option} {out} is inside book/: the book would build the "
+                         f"editions as pages; choose a directory outside book/")
+    return out
+
+
+def write_branch_tree(tree: Path, book: Book,
+                      jupyter: dict[str, nbformat.NotebookNode]) -> list[Path]:
+    """Write the tree of the editions branch (``launch_buttons.branch``).
+
+    The Jupyter edition at the chapters' own paths (``book/XX.ipynb``, the paths the
+    launch buttons open), the library, Binder's environment, the licences and a
+    README saying the branch is generated.
+
+    Parameters
+    ----------
+    tree : Path
+        Empty or missing directory outside ``book/``.
+    book : Book
+        From :func:`load_book`.
+    jupyter : dict
+        The Jupyter edition, chapter doc (``"book/04_hardwiring"``) -> notebook.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    tree = _check_out_dir(tree, book.root, "--branch-tree")
+    if tree.exists() and any(tree.iterdir()):
+        raise ValueError(f"--branch-tree {tree} is not empty: the branch is written "
+                         f"whole, so a stale file would be pushed; give a new or "
+                         f"empty directory")
+    written = []
+    for doc, nb in jupyter.items():
+        path = tree / f"{doc}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, path)
+        written.append(path)
+    for name in BRANCH_FILES:
+        shutil.copy2(book.root / name, tree / name)
+        written.append(tree / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for name in BRANCH_DIRS:
+        shutil.copytree(book.root / name, tree / name, ignore=ignore)
+        written += sorted(p for p in (tree / name).rglob("*") if p.is_file())
+    config = yaml.safe_load((book.root / "_config.yml").read_text(encoding="utf-8"))
+    source = (config.get("repository") or {}).get("branch", "main")
+    (tree / "README.md").write_text(BRANCH_README.format(
+        title=config.get("title", "The book"), source=source,
+        repository=book.repository.rstrip("/"), baseurl=book.baseurl),
+        encoding="utf-8")
+    written.append(tree / "README.md")
+    return written
+
+
+def write_editions(out: Path, root: Path = ROOT,
+                   branch_tree: Path | None = None) -> list[Path]:
     """Write ``out/jupyter/*.ipynb`` and ``out/student/*.ipynb``.
 
     Parameters
@@ -881,44 +977,51 @@ def write_editions(out: Path, root: Path = ROOT) -> list[Path]:
         (the book would then build the editions too).
     root : Path
         Repository root.
+    branch_tree : Path, optional
+        Also write there the tree of the editions branch (:func:`write_branch_tree`),
+        which ``.github/workflows/publish.yml`` pushes to ``launch_buttons.branch``.
 
     Returns
     -------
     list of Path
         The files written.
     """
-    if not isinstance(out, Path):
-        raise TypeError(f"out must be a pathlib.Path, got {type(out).__name__}")
-    out = out.resolve()
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} is a file; give a directory (it is "
-                         f"created if it does not exist)")
-    if (root / "book").resolve() in (out, *out.parents):
-        raise ValueError(f"--out {out} is inside book/: the book would build the "
-                         f"editions as pages; choose a directory outside book/")
+    out = _check_out_dir(out, root, "--out")
     book = load_book(root)
     written = []
+    jupyter = {}
     for doc in book.chapters:
         ed = convert_notebook(book, doc)
+        jupyter[doc] = ed.jupyter
         for name, nb in (("jupyter", ed.jupyter), ("student", ed.student)):
             path = out / name / f"{Path(doc).name}.ipynb"
             path.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, path)
             written.append(path)
+    if branch_tree is not None:
+        written += write_branch_tree(branch_tree, book, jupyter)
     return written
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python tools/editions.py --out DIR``."""
+    """Command line: ``python tools/editions.py --out DIR [--branch-tree TREE]``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True, type=Path,
                         help="directory for jupyter/ and student/")
+    parser.add_argument("--branch-tree", type=Path, default=None,
+                        help="also write the editions branch's tree here (a new or "
+                             "empty directory): the Jupyter edition at book/XX.ipynb, "
+                             "the library, binder/ and requirements.txt")
     args = parser.parse_args(argv)
     try:
-        written = write_editions(args.out)
+        written = write_editions(args.out, branch_tree=args.branch_tree)
     except (ValueError, FileNotFoundError) as err:
         parser.error(str(err))
-    print(f"wrote {len(written)} notebooks to {args.out.resolve()}")
+    notebooks = [p for p in written if args.out.resolve() in p.parents]
+    print(f"wrote {len(notebooks)} notebooks to {args.out.resolve()}")
+    if args.branch_tree is not None:
+        print(f"wrote {len(written) - len(notebooks)} files (the editions branch) "
+              f"to {args.branch_tree.resolve()}")
     return 0
 
 

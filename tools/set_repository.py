@@ -14,6 +14,13 @@ once, either way:
 The old URL is read from ``CITATION.cff`` (``repository-code``), so the second form
 works after ``_config.yml`` was edited. Files, notebooks included, are edited as
 text, so comments, layout and outputs are kept.
+
+The Binder and Colab buttons open the Jupyter edition on the branch named once, in
+``_config.yml`` (``launch_buttons.branch``); ``.github/workflows/publish.yml`` pushes
+it there from main, and the editions' install cell installs the library from it.
+``--launch-branch NAME`` renames it (the fork's first push to main creates it)::
+
+    python tools/set_repository.py https://github.com/OWNER/NAME --launch-branch editions
 """
 from __future__ import annotations
 
@@ -72,16 +79,70 @@ def set_repository(root: Path, new: str | None = None) -> list[Path]:
     return changed
 
 
+_LAUNCH_BRANCH = re.compile(r"^(launch_buttons:\n(?:[ \t]+.*\n|\n)*?[ \t]+branch:[ \t]*)"
+                            r"([^\s#]+)", re.MULTILINE)
+_BRANCH_NAME = re.compile(r"^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]+$")
+
+
+def set_launch_branch(root: Path, branch: str) -> bool:
+    """Set ``launch_buttons.branch`` in ``_config.yml``; return whether it changed.
+
+    Parameters
+    ----------
+    root : Path
+        Repository root.
+    branch : str
+        The branch the launch buttons open (``book/_ext/launch_branch.py``); it must
+        differ from ``repository.branch``, whose chapters are MyST sources.
+
+    Raises
+    ------
+    ValueError
+        If ``branch`` is not a branch name, equals ``repository.branch``, or
+        ``_config.yml`` has no ``launch_buttons.branch`` line to edit.
+    """
+    if not isinstance(branch, str):
+        raise TypeError(f"branch must be a str, got {type(branch).__name__}")
+    if not _BRANCH_NAME.match(branch):
+        raise ValueError(f"--launch-branch {branch!r} is not a branch name; use letters, "
+                         "digits, '.', '_', '-' or '/'")
+    path = root / "_config.yml"
+    text = path.read_text(encoding="utf-8")
+    source = (yaml.safe_load(text).get("repository") or {}).get("branch", "main")
+    if branch == source:
+        raise ValueError(f"--launch-branch {branch!r} is repository.branch, where the MyST "
+                         "sources live; publish.yml force-pushes the generated edition "
+                         "to the launch branch, so choose another name")
+    if not _LAUNCH_BRANCH.search(text):
+        raise ValueError("_config.yml has no 'branch:' line under launch_buttons; add "
+                         "'  branch: editions' there and run this again")
+    updated = _LAUNCH_BRANCH.sub(lambda m: m.group(1) + branch, text, count=1)
+    if updated != text:
+        path.write_text(updated, encoding="utf-8")
+    return updated != text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url", nargs="?", help="https://github.com/OWNER/NAME "
                         "(default: _config.yml's repository.url)")
+    parser.add_argument("--launch-branch", metavar="NAME", default=None,
+                        help="the branch the Binder and Colab buttons open "
+                             "(_config.yml's launch_buttons.branch)")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
+        if args.launch_branch is not None and set_launch_branch(args.root,
+                                                                 args.launch_branch):
+            print(f"launch_buttons.branch set to {args.launch_branch} in _config.yml")
         changed = set_repository(args.root, args.url)
     except ValueError as err:
         parser.error(str(err))
+    config = yaml.safe_load((args.root / "_config.yml").read_text(encoding="utf-8"))
+    launch = (config.get("launch_buttons") or {}).get("branch")
+    if launch:
+        print(f"the launch buttons open branch {launch!r} of {config['repository']['url']}"
+              " (publish.yml creates it on the next push to main)")
     for path in changed:
         print("updated", path.relative_to(args.root))
     print(f"{len(changed)} files updated")
