@@ -218,7 +218,12 @@ def test_optima_are_the_solvers(small_sweep):
     res = small_sweep.results[0]
     X, Y = res.data.X_train, res.data.Y_train
     W = hardwired_optimum(X, Y, small_sweep.rep.constraint_matrix(), 5)
-    np.testing.assert_allclose(res.optima[small_sweep.key("hard-wired")], W, atol=1e-9)
+    # Two computations of one least-squares solution (the sweep's and the solver's):
+    # they agree to rounding amplified by the conditioning of X Xᵀ, which moves with
+    # the BLAS kernels and thread count (1.3e-9 was seen with one OpenMP thread), so
+    # the tolerance is relative to the size of W.
+    err = np.abs(res.optima[small_sweep.key("hard-wired")] - W).max()
+    assert err <= 1e-8 * np.abs(W).max(), err
 
 
 def test_run_section4_rejects_bad_input():
