@@ -19,7 +19,7 @@ mean over samples of ``−log softmax(W x_i)_{y_i}``.
   ``μ`` (``ridge``) is not in the paper; it makes the objective strictly convex.
 * :meth:`CrossEntropyProblem.factorised` — the same objective of a two-layer
   network ``M = W_2 W_1``, with gradient and exact Hessian (small problems).
-* :func:`group_averaged` — ``W Ḡ``; :func:`minimiser_exists` — the linear program
+* :func:`minimiser_exists` — the linear program
   that decides whether the unregularised cross-entropy has a minimiser.
 * :func:`stationary_points` — many-start search for the stationary points of the
   factorised objective, with their Hessian indices (small problems);
@@ -37,8 +37,9 @@ import numpy as np
 
 from ..core.validation import (as_matrix, check_int, check_representation,
                                check_samples, check_scalar, check_seed)
+from ..measures import w_perp_norm
 
-__all__ = ["CrossEntropyProblem", "group_averaged", "minimiser_exists",
+__all__ = ["CrossEntropyProblem", "minimiser_exists",
            "SeparabilityResult", "StationaryPoint", "stationary_points",
            "hessian_index", "run_cross_entropy_section4", "CE_LAMS",
            "cross_entropy_toy", "StartResult", "lbfgs_starts"]
@@ -250,15 +251,6 @@ class CrossEntropyProblem:
         return (H + H.T) / 2
 
 
-def group_averaged(W, rep) -> np.ndarray:
-    """``W Ḡ = (1/|G|) Σ_g W ρ(g)``: the group average of a map (invariant)."""
-    rep = check_representation(rep)
-    W = as_matrix(W, "W")
-    if W.shape[-1] != rep.dim:
-        raise ValueError(f"W has {W.shape[-1]} columns but rep acts on R^{rep.dim}.")
-    return W @ rep.group_average()
-
-
 @dataclass(frozen=True)
 class SeparabilityResult:
     """What :func:`minimiser_exists` found.
@@ -384,7 +376,8 @@ def stationary_points(problem: CrossEntropyProblem, r: int, *, starts: int = 100
     ``gtol`` are kept and grouped by their end-to-end map ``W`` (the network's
     function; ``(W_1, W_2)`` is determined only up to ``GL(r)``). For each group:
     the objective, the smallest index and nullity over its starts (``indices``
-    holds every index seen) and ``‖W − WḠ‖`` (0 for an invariant map).
+    holds every index seen) and ``‖W_⊥‖_F`` (:func:`~invariance_lib.measures.w_perp_norm`;
+    ``‖W − WḠ‖`` for orthogonal ``ρ``, 0 for an invariant map).
     """
     from scipy.optimize import least_squares
 
@@ -395,7 +388,6 @@ def stationary_points(problem: CrossEntropyProblem, r: int, *, starts: int = 100
     starts = check_int(starts, "starts")
     rng = np.random.default_rng(check_seed(seed))
     scale = check_scalar(scale, "scale", min_val=0.0, include_boundaries="neither")
-    Gbar = problem.rep.group_average() if problem.rep is not None else None
     size = r * (problem.m + problem.dL)
     found: list[StationaryPoint] = []
     for _ in range(starts):
@@ -418,7 +410,7 @@ def stationary_points(problem: CrossEntropyProblem, r: int, *, starts: int = 100
                 p.index, p.nullity = min(p.index, idx), min(p.nullity, nul)
                 break
         else:
-            wp = 0.0 if Gbar is None else float(np.linalg.norm(W - W @ Gbar))
+            wp = 0.0 if problem.rep is None else w_perp_norm(W, problem.rep)
             found.append(StationaryPoint(W, v, idx, nul, gn, wp, 1, {idx}))
     return sorted(found, key=lambda p: p.value)
 
