@@ -34,7 +34,8 @@ from .core.linalg import (AmbiguousRankError, blas_threads, psd_root, svd,
 from .core.validation import AssumptionWarning
 from .data import gaussian_inputs, load_mnist, one_hot, synthetic_regression
 from .measures import (accuracy, data_span_projector, function_distance, invariance_error,
-                       invariant_projector, invariant_share, non_invariant_part, w_perp_norm)
+                       invariant_part, invariant_projector, invariant_share,
+                       non_invariant_part, w_perp_norm)
 from .theory import paper
 from .theory.assumptions import assumptions_report
 from .theory.critical import critical_points, escape_curve, low_rank_critical_points
@@ -65,7 +66,7 @@ __all__ = [
     "critical_points", "low_rank_critical_points", "escape_curve", "assumptions_report",
     # data and measures
     "load_mnist", "one_hot", "synthetic_regression", "gaussian_inputs",
-    "w_perp_norm", "non_invariant_part", "invariant_projector", "invariant_share",
+    "w_perp_norm", "invariant_part", "non_invariant_part", "invariant_projector", "invariant_share",
     "data_span_projector", "invariance_error", "accuracy", "function_distance",
     # checks
     "factorised_fit", "relative_error", "assert_invariant",

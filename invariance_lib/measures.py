@@ -3,7 +3,8 @@
 For a linear map ``W`` (``dL × d0``) and a representation ``ρ`` with orthonormal
 invariant basis ``B`` (rows spanning ``{w : wG = 0}``):
 
-* **invariant part** ``W P`` and **non-invariant part** ``W_⊥ = W − W P``, where ``P``
+* **invariant part** ``W P`` (:func:`invariant_part`) and **non-invariant part**
+  ``W_⊥ = W − W P`` (:func:`non_invariant_part`), where ``P``
   is the orthogonal projector onto the invariant row vectors. For a unitary
   (orthogonal) representation ``P`` is the group average ``Ḡ = (1/|G|) Σ_g ρ(g)``;
   for a non-unitary one ``Ḡ`` is an oblique projector and ``P = BᵀB`` is used
@@ -39,6 +40,7 @@ from .core.validation import as_matrix, check_labels, check_representation
 
 __all__ = [
     "invariant_projector",
+    "invariant_part",
     "non_invariant_part",
     "w_perp_norm",
     "invariant_share",
@@ -104,12 +106,41 @@ def invariant_projector(rep) -> np.ndarray:
     return B.T @ B
 
 
-def non_invariant_part(W, rep) -> np.ndarray:
-    """``W_⊥ = W − W P``: the part of ``W`` that is not invariant (``(dL, d0)``)."""
+def invariant_part(W, rep) -> np.ndarray:
+    """``W P``: the invariant map closest to ``W`` (``(dL, d0)``).
+
+    ``P`` is :func:`invariant_projector`. For a unitary (orthogonal) finite group
+    this is the group average ``W Ḡ = (1/|G|) Σ_g W ρ(g)`` (Lemma B.5: ``Ḡ``
+    projects onto the invariant maps); chapter 9's proposition
+    ``prop-ce-averaging`` averages over the group with it. For a
+    non-unitary representation ``W Ḡ`` is an oblique projection and ``W BᵀB``
+    is returned instead. ``W − invariant_part(W, rep)`` is
+    :func:`non_invariant_part`.
+
+    Parameters
+    ----------
+    W : array, tensor (dL, d0) or linear network
+    rep : Representation
+
+    Returns
+    -------
+    ndarray (dL, d0)
+    """
     rep = check_representation(rep)
     W = _to_numpy(W, "W")
     _check_cols(W, rep.dim)
-    return W - W @ invariant_projector(rep)
+    return W @ invariant_projector(rep)
+
+
+def non_invariant_part(W, rep) -> np.ndarray:
+    """``W_⊥ = W − W P``: the part of ``W`` that is not invariant (``(dL, d0)``).
+
+    The complement of :func:`invariant_part`; ``P`` is :func:`invariant_projector`.
+    """
+    rep = check_representation(rep)
+    W = _to_numpy(W, "W")
+    _check_cols(W, rep.dim)
+    return W - invariant_part(W, rep)
 
 
 def w_perp_norm(W, rep, X=None) -> float:
@@ -134,7 +165,7 @@ def invariant_share(W, rep) -> float:
     W = _to_numpy(W, "W")
     _check_cols(W, rep.dim)
     total = float(np.sum(W * W))
-    inv = W @ invariant_projector(rep)
+    inv = invariant_part(W, rep)
     return float(np.sum(inv * inv)) / total if total > 0 else float("nan")
 
 

@@ -6,8 +6,9 @@ from scipy.optimize import minimize
 
 from invariance_lib import c4_rotations, from_matrix
 from invariance_lib.experiments.cross_entropy import (
-    CrossEntropyProblem, cross_entropy_toy, group_averaged, hessian_index,
+    CrossEntropyProblem, cross_entropy_toy, hessian_index, lbfgs_starts,
     minimiser_exists, stationary_points)
+from invariance_lib.measures import invariant_part
 
 
 @pytest.fixture
@@ -41,6 +42,9 @@ def test_gradient_and_hessian_match_finite_differences(swap, toy, method):
             - pr.factorised(theta - h * e, 2)[1]) / (2 * h)
     np.testing.assert_allclose(pr.factorised_hessian(theta, 2) @ e, fd_f,
                                atol=1e-7)
+    # the matrix-free product against the dense Hessian (an independent formula)
+    np.testing.assert_allclose(pr.factorised_hvp(theta, 2, e),
+                               pr.factorised_hessian(theta, 2) @ e, atol=1e-12)
 
 
 def test_value_is_the_brute_force_cross_entropy(swap, toy):
@@ -62,7 +66,7 @@ def test_group_average_is_brute_force_and_does_not_raise_the_loss(toy):
     pr = CrossEntropyProblem(X, Y, "augmented", rep=rep)
     for _ in range(20):
         W = rng.standard_normal((3, 4)) * 3
-        A = group_averaged(W, rep)
+        A = invariant_part(W, rep)
         np.testing.assert_allclose(A, np.mean([W @ E for E in rep.elements()],
                                               axis=0), atol=1e-14)
         assert np.linalg.norm(A @ rep.constraint_matrix()) < 1e-12
@@ -143,6 +147,37 @@ def test_stationary_points_are_stationary_and_indices_agree(swap, toy):
     assert pa[0].index == ph[0].index == 0
 
 
+@pytest.mark.parametrize("method", ["augmented", "hardwired"])
+def test_lbfgs_starts_reach_the_convex_minimum_when_filling(swap, toy, method):
+    # r = dL = 3: every map is reachable, F is strictly convex in W, and every
+    # start must end at the one minimum, found independently by L-BFGS on W;
+    # by averaging (ridge, orthogonal rep) that minimum is invariant
+    X, Y, _ = toy
+    pr = CrossEntropyProblem(X, Y, method, rep=swap, ridge=0.05)
+    aug = CrossEntropyProblem(X, Y, "augmented", rep=swap, ridge=0.05)
+    sol = minimize(lambda w: (lambda v, g: (v, g.ravel()))(
+        *aug.value_grad(w.reshape(3, 4))),
+        np.random.default_rng(7).standard_normal(12), jac=True,
+        method="L-BFGS-B", options={"gtol": 1e-12, "ftol": 0.0})
+    ends = lbfgs_starts(pr, 3, starts=6, seed=0)
+    assert len(ends) == 6
+    for e in ends:
+        assert e.grad_norm < 1e-7
+        assert abs(e.value - sol.fun) < 1e-10
+        assert abs(aug.value(e.W) - e.value) < 1e-12     # same objective on W
+        np.testing.assert_allclose(e.W, sol.x.reshape(3, 4), atol=1e-5)
+        np.testing.assert_allclose(invariant_part(e.W, swap), e.W, atol=1e-5)
+
+
+def test_lbfgs_starts_are_seeded(swap, toy):
+    X, Y, _ = toy
+    pr = CrossEntropyProblem(X, Y, "augmented", rep=swap, ridge=0.05)
+    a = lbfgs_starts(pr, 1, starts=2, seed=3)
+    b = lbfgs_starts(pr, 1, starts=2, seed=3)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.theta, y.theta)
+
+
 def test_validation(swap, toy):
     X, Y, lab = toy
     with pytest.raises(ValueError, match="unknown method"):
@@ -168,3 +203,9 @@ def test_validation(swap, toy):
         minimiser_exists(X, lab.astype(float))
     with pytest.raises(TypeError, match="CrossEntropyProblem"):
         stationary_points("problem", 1)
+    with pytest.raises(TypeError, match="CrossEntropyProblem"):
+        lbfgs_starts("problem", 1)
+    with pytest.raises(ValueError, match="starts"):
+        lbfgs_starts(pr, 1, starts=0)
+    with pytest.raises(ValueError, match="gtol"):
+        lbfgs_starts(pr, 1, gtol=0.0)

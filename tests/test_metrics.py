@@ -8,7 +8,8 @@ from invariance_lib.core.groups import c4_rotations, cyclic_shifts, from_matrix,
 from invariance_lib.experiments.recording import InvarianceMetrics
 from invariance_lib.measures import (accuracy, data_span_projector,
                                     default_entry_columns, function_distance,
-                                    invariance_error, invariant_projector, invariant_share,
+                                    invariance_error, invariant_part,
+                                    invariant_projector, invariant_share,
                                     non_invariant_part, w_perp_norm)
 from invariance_lib.experiments.networks import DeepLinear, HardwiredDeepLinear, TwoLayer
 
@@ -46,6 +47,37 @@ def test_non_unitary_group_average_is_oblique_but_projector_is_orthogonal():
     Gbar = rep.group_average()
     assert np.abs(Gbar - Gbar.T).max() > 1e-3          # an oblique projector
     assert np.abs(invariant_projector(rep) - Gbar).max() > 1e-3
+
+
+@pytest.mark.parametrize("rep", [REP, cyclic_shifts(5), _nonunitary()],
+                         ids=["C4", "C5", "non-unitary"])
+def test_invariant_part_is_the_brute_force_projection(rep):
+    """``invariant_part`` against the group enumerated element by element."""
+    from scipy.linalg import null_space
+
+    W = np.random.default_rng(5).standard_normal((3, rep.dim))
+    A = invariant_part(W, rep)
+    E = rep.elements()
+    # the decomposition W = invariant_part + non_invariant_part
+    np.testing.assert_allclose(W - A, non_invariant_part(W, rep), atol=1e-14)
+    # invariant under every element, not only the generators
+    for g in E:
+        np.testing.assert_allclose(A @ g, A, atol=1e-12)
+    # the orthogonal projection onto {w : w(ρ(g) − I) = 0 for every g}
+    N = null_space(np.vstack([(g - np.eye(rep.dim)).T for g in E]))
+    np.testing.assert_allclose(A, W @ N @ N.T, atol=1e-12)
+    mean = np.mean([W @ g for g in E], axis=0)
+    if rep.is_orthogonal():
+        np.testing.assert_allclose(A, mean, atol=1e-14)   # the group average
+    else:
+        assert np.abs(A - mean).max() > 1e-3              # W Ḡ is oblique here
+
+
+def test_invariant_part_validation():
+    with pytest.raises(ValueError, match="columns but the representation"):
+        invariant_part(np.zeros((2, 5)), REP)
+    with pytest.raises(TypeError, match="rep must be a Representation"):
+        invariant_part(np.zeros((2, 16)), "c4")
 
 
 def test_w_perp_and_share_laws():

@@ -19,10 +19,11 @@ mean over samples of ``−log softmax(W x_i)_{y_i}``.
   ``μ`` (``ridge``) is not in the paper; it makes the objective strictly convex.
 * :meth:`CrossEntropyProblem.factorised` — the same objective of a two-layer
   network ``M = W_2 W_1``, with gradient and exact Hessian (small problems).
-* :func:`group_averaged` — ``W Ḡ``; :func:`minimiser_exists` — the linear program
+* :func:`minimiser_exists` — the linear program
   that decides whether the unregularised cross-entropy has a minimiser.
 * :func:`stationary_points` — many-start search for the stationary points of the
-  factorised objective, with their Hessian indices.
+  factorised objective, with their Hessian indices (small problems);
+  :func:`lbfgs_starts` — many-start L-BFGS for its minima (MNIST-sized).
 * :func:`run_cross_entropy_section4` — the Section 4 runs trained with
   cross-entropy, over seeds (PyTorch; imported when called).
 """
@@ -36,11 +37,13 @@ import numpy as np
 
 from ..core.validation import (as_matrix, check_int, check_representation,
                                check_samples, check_scalar, check_seed)
+from ..core.linalg import blas_threads
+from ..measures import w_perp_norm
 
-__all__ = ["CrossEntropyProblem", "group_averaged", "minimiser_exists",
+__all__ = ["CrossEntropyProblem", "minimiser_exists",
            "SeparabilityResult", "StationaryPoint", "stationary_points",
            "hessian_index", "run_cross_entropy_section4", "CE_LAMS",
-           "cross_entropy_toy"]
+           "cross_entropy_toy", "StartResult", "lbfgs_starts"]
 
 #: The penalty strengths of the paper's Appendix C.2.
 CE_LAMS = (1e-2, 1e-1, 1.0)
@@ -199,6 +202,32 @@ class CrossEntropyProblem:
         v, g = self.value_grad(W2 @ W1)
         return v, np.concatenate([(W2.T @ g).ravel(), (g @ W1.T).ravel()])
 
+    def factorised_hvp(self, theta, r: int, direction) -> np.ndarray:
+        """The Hessian of ``θ ↦ L(W_2 W_1)`` applied to a direction ``(dW_1, dW_2)``.
+
+        With ``M = W_2 W_1``, ``dM = dW_2 W_1 + W_2 dW_1``, ``g = ∇L(M)`` and
+        ``H = ∇²L(M)`` (:meth:`hvp`), differentiating the chain rule of
+        :meth:`factorised` gives ``d∇_{W_1} = W_2ᵀ H[dM] + dW_2ᵀ g`` and
+        ``d∇_{W_2} = H[dM] W_1ᵀ + g dW_1ᵀ``. One product costs two passes over
+        the samples; :meth:`factorised_hessian` is its dense form.
+
+        Parameters
+        ----------
+        theta : array (r·(m + dL),)
+            ``[vec W_1, vec W_2]`` as in :meth:`split`.
+        r : int
+            The width.
+        direction : array (r·(m + dL),)
+            ``[vec dW_1, vec dW_2]``.
+        """
+        W1, W2 = self.split(theta, r)
+        dW1, dW2 = self.split(direction, r)
+        M = W2 @ W1
+        _, g = self.value_grad(M)
+        HdM = self.hvp(M, dW2 @ W1 + W2 @ dW1)
+        return np.concatenate([(W2.T @ HdM + dW2.T @ g).ravel(),
+                               (HdM @ W1.T + g @ dW1.T).ravel()])
+
     def factorised_hessian(self, theta, r: int) -> np.ndarray:
         """Exact Hessian of ``θ ↦ L(W_2 W_1)``: ``JᵀH_L J`` plus the term
         ``2⟨∇L, dW_2 dW_1⟩`` of the product's second derivative."""
@@ -221,15 +250,6 @@ class CrossEntropyProblem:
         H[:n1, n1:] += C
         H[n1:, :n1] += C.T
         return (H + H.T) / 2
-
-
-def group_averaged(W, rep) -> np.ndarray:
-    """``W Ḡ = (1/|G|) Σ_g W ρ(g)``: the group average of a map (invariant)."""
-    rep = check_representation(rep)
-    W = as_matrix(W, "W")
-    if W.shape[-1] != rep.dim:
-        raise ValueError(f"W has {W.shape[-1]} columns but rep acts on R^{rep.dim}.")
-    return W @ rep.group_average()
 
 
 @dataclass(frozen=True)
@@ -357,7 +377,8 @@ def stationary_points(problem: CrossEntropyProblem, r: int, *, starts: int = 100
     ``gtol`` are kept and grouped by their end-to-end map ``W`` (the network's
     function; ``(W_1, W_2)`` is determined only up to ``GL(r)``). For each group:
     the objective, the smallest index and nullity over its starts (``indices``
-    holds every index seen) and ``‖W − WḠ‖`` (0 for an invariant map).
+    holds every index seen) and ``‖W_⊥‖_F`` (:func:`~invariance_lib.measures.w_perp_norm`;
+    ``‖W − WḠ‖`` for orthogonal ``ρ``, 0 for an invariant map).
     """
     from scipy.optimize import least_squares
 
@@ -368,7 +389,6 @@ def stationary_points(problem: CrossEntropyProblem, r: int, *, starts: int = 100
     starts = check_int(starts, "starts")
     rng = np.random.default_rng(check_seed(seed))
     scale = check_scalar(scale, "scale", min_val=0.0, include_boundaries="neither")
-    Gbar = problem.rep.group_average() if problem.rep is not None else None
     size = r * (problem.m + problem.dL)
     found: list[StationaryPoint] = []
     for _ in range(starts):
@@ -391,9 +411,95 @@ def stationary_points(problem: CrossEntropyProblem, r: int, *, starts: int = 100
                 p.index, p.nullity = min(p.index, idx), min(p.nullity, nul)
                 break
         else:
-            wp = 0.0 if Gbar is None else float(np.linalg.norm(W - W @ Gbar))
+            wp = 0.0 if problem.rep is None else w_perp_norm(W, problem.rep)
             found.append(StationaryPoint(W, v, idx, nul, gn, wp, 1, {idx}))
     return sorted(found, key=lambda p: p.value)
+
+
+@dataclass(frozen=True)
+class StartResult:
+    """Where one start of :func:`lbfgs_starts` ended.
+
+    Attributes
+    ----------
+    value : float
+        The objective at the end.
+    grad_norm : float
+        ``‖∇_θ f‖₂`` there (``θ = [vec W_1, vec W_2]``).
+    theta : ndarray
+        The factors, ``[vec W_1, vec W_2]`` (:meth:`CrossEntropyProblem.split`).
+    W : ndarray (dL, d0)
+        The end-to-end map on the pixels (``W_2 W_1 B`` when hard-wired).
+    iterations : int
+        L-BFGS iterations used.
+    """
+
+    value: float
+    grad_norm: float
+    theta: np.ndarray
+    W: np.ndarray
+    iterations: int
+
+
+def lbfgs_starts(problem: CrossEntropyProblem, r: int, *, starts: int = 20,
+                 seed: int = 0, gtol: float = 1e-10,
+                 maxiter: int = 20000) -> list[StartResult]:
+    """Minimise ``θ ↦ L(W_2 W_1)`` from many random starts by L-BFGS.
+
+    Each start draws ``W_1`` (``r × m``) with entries ``N(0, 1/m)`` and ``W_2``
+    (``dL × r``) with entries ``N(0, 1/r)`` from one seeded generator, and runs
+    ``scipy.optimize.minimize(method="L-BFGS-B")`` with the analytic gradient of
+    :meth:`CrossEntropyProblem.factorised`, memory 20, ``ftol=0`` (continue while
+    the objective still decreases in floating point) and ``max|∂f/∂θ_k| ≤ gtol``.
+    Unlike :func:`stationary_points` this finds minima only, and it scales to
+    MNIST: one evaluation is two passes over the (augmented) samples. BLAS runs on
+    one thread meanwhile (:func:`~invariance_lib.core.linalg.blas_threads`). The
+    cross-entropy counterpart of :func:`invariance_lib.checks.factorised_fit`.
+
+    Parameters
+    ----------
+    problem : CrossEntropyProblem
+        The objective; ``ridge > 0`` gives it minimisers
+        (part 3 of the proposition "Group averaging" of chapter 9).
+    r : int
+        The width (``r ≥ min(m, dL)``: no bottleneck).
+    starts, seed : int
+        Number of starts and the seed of their generator.
+    gtol : float
+        L-BFGS-B's tolerance on the largest gradient entry.
+    maxiter : int
+        Iteration limit per start.
+
+    Returns
+    -------
+    list of StartResult
+        One per start, in the order drawn (not sorted).
+    """
+    from scipy.optimize import minimize
+
+    if not isinstance(problem, CrossEntropyProblem):
+        raise TypeError(f"problem must be a CrossEntropyProblem, got "
+                        f"{type(problem).__name__}.")
+    r = check_int(r, "r")
+    starts = check_int(starts, "starts")
+    rng = np.random.default_rng(check_seed(seed))
+    gtol = check_scalar(gtol, "gtol", min_val=0.0, include_boundaries="neither")
+    maxiter = check_int(maxiter, "maxiter")
+    m, dL = problem.m, problem.dL
+    out = []
+    with blas_threads(1):   # small products: one thread (several times faster)
+        for _ in range(starts):
+            theta0 = np.concatenate([rng.normal(scale=m ** -0.5, size=r * m),
+                                     rng.normal(scale=r ** -0.5, size=dL * r)])
+            res = minimize(lambda t: problem.factorised(t, r), theta0, jac=True,
+                           method="L-BFGS-B",
+                           options={"maxiter": maxiter, "maxfun": 2 * maxiter,
+                                    "gtol": gtol, "ftol": 0.0, "maxcor": 20})
+            v, g = problem.factorised(res.x, r)
+            W1, W2 = problem.split(res.x, r)
+            out.append(StartResult(v, float(np.linalg.norm(g)), res.x,
+                                   problem.to_map(W2 @ W1), int(res.nit)))
+    return out
 
 
 def cross_entropy_toy(rep, n: int = 12, n_classes: int = 3, *, seed: int = 0,

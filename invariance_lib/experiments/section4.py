@@ -41,7 +41,7 @@ import numpy as np
 from invariance_lib import (augmented_optimum, c4_rotations, hardwired_optimum,
                             load_mnist, regularized_optimum, train_many)
 from invariance_lib.experiments.history import History
-from invariance_lib.measures import accuracy, function_distance
+from invariance_lib.measures import accuracy, function_distance, w_perp_norm
 from invariance_lib.experiments.networks import DeepLinear, HardwiredDeepLinear
 from invariance_lib.theory.problems import (augmented_problem, canonical_method,
                                      hardwired_problem, regularized_problems)
@@ -408,7 +408,8 @@ def compare_to_optimum(sweep: Section4Sweep) -> list[dict]:
     * ``rot_test_acc``, ``rot_test_acc_opt``: on the held-out images in all four
       rotations;
     * ``w_perp``, ``w_perp_opt``: ``‖W − WḠ‖_F`` of both, with the group average
-      ``Ḡ`` (the optimum is minimum-norm);
+      ``Ḡ`` (:func:`~invariance_lib.measures.w_perp_norm`; the optimum is
+      minimum-norm);
     * ``loss_recorded_error``, ``w_perp_recorded_error``: relative differences
       between the History's last recorded loss and ``‖W_⊥‖`` (computed during
       training from the moments and the invariant basis) and the values here.
@@ -417,7 +418,7 @@ def compare_to_optimum(sweep: Section4Sweep) -> list[dict]:
         raise TypeError(f"sweep must be a Section4Sweep from run_section4(), got "
                         f"{type(sweep).__name__}.")
     rep = sweep.rep
-    G, Gbar = rep.constraint_matrix(), rep.group_average()
+    G = rep.constraint_matrix()
     rows = []
     for res in sweep.results:
         d = res.data
@@ -432,7 +433,7 @@ def compare_to_optimum(sweep: Section4Sweep) -> list[dict]:
             s = _scale(key.normalization, X.shape[1], Y.shape[0])
             L = _objective(W, X, Y, Xa, G, key.method, key.lam, s)
             Lo = _objective(Wo, X, Y, Xa, G, key.method, key.lam, s)
-            wp = float(np.linalg.norm(W - W @ Gbar))
+            wp = w_perp_norm(W, rep)
             Xf = Xa if key.method == "augmented" else X
             rows.append({
                 "seed": res.seed, "key": key, "label": key.label,
@@ -444,7 +445,7 @@ def compare_to_optimum(sweep: Section4Sweep) -> list[dict]:
                 "test_acc_opt": accuracy(Wo, d.X_test, d.labels_test),
                 "rot_test_acc": accuracy(W, Xr, lab_r),
                 "rot_test_acc_opt": accuracy(Wo, Xr, lab_r),
-                "w_perp": wp, "w_perp_opt": float(np.linalg.norm(Wo - Wo @ Gbar)),
+                "w_perp": wp, "w_perp_opt": w_perp_norm(Wo, rep),
                 "w_perp_recorded_error": abs(float(h.w_perp[-1]) - wp) / max(wp, 1e-300)
                 if wp > 0 else abs(float(h.w_perp[-1])),
             })

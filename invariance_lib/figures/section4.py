@@ -18,6 +18,7 @@ import numpy as np
 
 from invariance_lib.experiments.section4 import (PAPER_EPOCHS, PAPER_REPORTED, RunKey,
                                                  Section4Sweep, dead_part, median_band)
+from invariance_lib.measures import w_perp_norm
 
 __all__ = [
     "plot_band",
@@ -171,8 +172,7 @@ def plot_accuracy_figure(sweep: Section4Sweep, normalization: str | None = None,
 
 # ---------------------------------------------------------------- Figure 3
 def _closed_form_w_perp(sweep: Section4Sweep, key: RunKey) -> float:
-    Gbar = sweep.rep.group_average()
-    vals = [np.linalg.norm(r.optima[key] - r.optima[key] @ Gbar) for r in sweep.results]
+    vals = [w_perp_norm(r.optima[key], sweep.rep) for r in sweep.results]
     return float(np.median(vals))
 
 
