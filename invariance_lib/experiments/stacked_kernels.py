@@ -87,7 +87,7 @@ class _Layer:
     b2: torch.Tensor          # (K, dL, 1)
     dW2: torch.Tensor         # gradient views, same shapes
     db2: torch.Tensor
-    loss: torch.Tensor        # (K,) accumulated sum of squares
+    loss: torch.Tensor        # (K, 1, 1) accumulated sum of squares
 
 
 class ChunkedGroup:
@@ -136,24 +136,33 @@ class ChunkedGroup:
         self.acts = list(activations)
         dL = Y.shape[0]
         opts = {"dtype": X.dtype}
-        self.layers = [_Layer(rows, K, h, W2, b2, dW2, db2, torch.zeros(K, **opts))
+        self.layers = [_Layer(rows, K, h, W2, b2, dW2, db2, torch.zeros((K, 1, 1), **opts))
                        for (rows, K, h, W2, b2, dW2, db2) in layers]
         self.chunks = []                        # (X chunk, Y chunk), contiguous
         for c0 in range(0, N, self.width):
             c1 = min(N, c0 + self.width)
             self.chunks.append((X[:, c0:c1].contiguous(), Y[:, c0:c1].contiguous()))
-        self.buffers = {}                       # chunk width -> (H, A, dH, R per layer)
+        # per chunk width: buffers H, A, dH (T, w) and, per layer, R (K, dL, w), with
+        # their views made once (slicing costs as much as a small operation)
+        self.buffers = {}
         for Xc, _ in self.chunks:
             w = Xc.shape[1]
-            if w not in self.buffers:
-                self.buffers[w] = (torch.empty((T, w), **opts), torch.empty((T, w), **opts),
-                                   torch.empty((T, w), **opts),
-                                   [torch.empty((la.K, dL, w), **opts) for la in self.layers])
+            if w in self.buffers:
+                continue
+            H, A, dH = (torch.empty((T, w), **opts) for _ in range(3))
+            acts = [(act, H[rows], A[rows], dH[rows]) for rows, act in self.acts]
+            per_layer = []
+            for la in self.layers:
+                R = torch.empty((la.K, dL, w), **opts)
+                Rf = R.view(la.K, 1, dL * w)
+                per_layer.append((la, A[la.rows].view(la.K, la.hidden, w), R, Rf,
+                                  Rf.transpose(1, 2), dH[la.rows].view(la.K, la.hidden, w)))
+            self.buffers[w] = (H, dH, acts, per_layer)
 
     # ------------------------------------------------------------ element-wise
-    def _forward_act(self, H: torch.Tensor, A: torch.Tensor) -> None:
-        for rows, act in self.acts:
-            h, a = H[rows], A[rows]
+    def _forward_act(self, acts) -> None:
+        """``A ← σ(H)`` on each row range."""
+        for act, h, a, _ in acts:
             if act == "relu":
                 torch.clamp_min(h, 0, out=a)
             elif act == "leaky_relu":
@@ -163,19 +172,17 @@ class ChunkedGroup:
             else:
                 torch.tanh(h, out=a)
 
-    def _backward_act(self, H: torch.Tensor, A: torch.Tensor, dH: torch.Tensor) -> None:
+    def _backward_act(self, acts) -> None:
         """``dH ← σ'(H) ⊙ dH`` in place (``dH`` holds ``W_2ᵀ G`` on entry)."""
-        for rows, act in self.acts:
-            g = dH[rows]
+        for act, h, a, g in acts:
             if act == "relu":
-                _ATEN.threshold_backward.grad_input(g, A[rows], 0, grad_input=g)
+                _ATEN.threshold_backward.grad_input(g, a, 0, grad_input=g)
             elif act == "leaky_relu":
-                _ATEN.leaky_relu_backward.grad_input(g, H[rows], self.slope, False,
-                                                     grad_input=g)
+                _ATEN.leaky_relu_backward.grad_input(g, h, self.slope, False, grad_input=g)
             elif act == "silu":
-                _ATEN.silu_backward.grad_input(g, H[rows], grad_input=g)
+                _ATEN.silu_backward.grad_input(g, h, grad_input=g)
             else:
-                _ATEN.tanh_backward.grad_input(g, A[rows], grad_input=g)
+                _ATEN.tanh_backward.grad_input(g, a, grad_input=g)
 
     # ------------------------------------------------------------ one pass
     def step(self, backward: bool = True) -> list[torch.Tensor]:
@@ -194,24 +201,22 @@ class ChunkedGroup:
                 self.dW1.zero_()
                 self.db1.zero_()
             for Xc, Yc in self.chunks:
-                H, A, dH, Rs = self.buffers[Xc.shape[1]]
+                H, dH, acts, per_layer = self.buffers[Xc.shape[1]]
                 torch.addmm(self.b1, self.W1, Xc, out=H)
-                self._forward_act(H, A)
-                for la, R in zip(self.layers, Rs):
-                    Ab = A[la.rows].view(la.K, la.hidden, -1)
+                self._forward_act(acts)
+                for la, Ab, R, Rf, RfT, dHb in per_layer:
                     torch.baddbmm(la.b2, la.W2, Ab, out=R)
                     R.sub_(Yc)
-                    la.loss.add_(R.square().sum(dim=(1, 2)))
+                    la.loss.baddbmm_(Rf, RfT)                   # += ‖R_k‖² per run
                     if not backward:
                         continue
                     R.mul_(self.scale2)                          # G = 2 s R
                     la.dW2.baddbmm_(R, Ab.transpose(1, 2))
                     la.db2.add_(R.sum(dim=2, keepdim=True))
-                    torch.bmm(la.W2.transpose(1, 2), R,
-                              out=dH[la.rows].view(la.K, la.hidden, -1))
+                    torch.bmm(la.W2.transpose(1, 2), R, out=dHb)
                 if not backward:
                     continue
-                self._backward_act(H, A, dH)
+                self._backward_act(acts)
                 self.dW1.addmm_(dH, Xc.t())
                 self.db1.add_(dH.sum(dim=1, keepdim=True))
-        return [la.loss * (self.scale2 / 2) for la in self.layers]
+        return [la.loss.view(-1) * (self.scale2 / 2) for la in self.layers]
