@@ -22,6 +22,13 @@ differentiated is their sum, so each run's gradient is exactly its own, and Adam
 acts entry by entry, so stacked training is the same as training the runs one at a
 time (up to the summation order inside the products: rounding, see the tests).
 
+Two engines compute the gradient. ``"autograd"`` differentiates the summed
+objective; ``"chunked"`` (:mod:`~invariance_lib.experiments.stacked_kernels`), used
+by default whenever it applies — every run nonlinear, the squared loss, no
+regularisation (chapter 10) — computes the forward and backward passes by hand in
+column chunks that stay in the cache, with one Adam on one flat parameter tensor.
+The two agree up to rounding (``tests/test_stacked_kernels.py``).
+
 Networks are the library's (:class:`~invariance_lib.experiments.networks.DeepLinear`,
 :class:`~invariance_lib.experiments.networks.HardwiredDeepLinear`,
 :class:`~invariance_lib.experiments.networks.TwoLayer`): the stacked parameters are copied from
@@ -227,9 +234,20 @@ class _StackGroup:
 class StackedTrainer:
     """Full-batch Adam training of many two-layer networks, stacked (see the module).
 
-    Parameters are those of :func:`train_stacked`; :meth:`train` returns the
-    histories. :attr:`flops_per_epoch` counts the useful floating-point operations
-    of one training step of all runs (see :meth:`useful_flops`).
+    Parameters are those of :func:`train_stacked`, and:
+
+    engine : {"auto", "autograd", "chunked"}, default "auto"
+        ``"auto"``: the chunked engine (module docstring) when every run is
+        nonlinear, the loss is MSE and no run is regularised, else autograd.
+        ``"chunked"`` refuses other sweeps (ValueError); ``"autograd"`` always
+        differentiates with autograd (the reference).
+    chunk_columns : int, optional
+        Columns (samples) per chunk of the chunked engine; default
+        :func:`~invariance_lib.experiments.stacked_kernels.chunk_width`.
+
+    :meth:`train` returns the histories; :attr:`engine` is the engine used.
+    :meth:`useful_flops` counts the useful floating-point operations of one
+    training step of all runs.
     """
 
     def __init__(self, X, Y, runs: Sequence[NetRun], *, rep=None, loss: str = "mse",
@@ -723,7 +741,8 @@ def train_stacked(X, Y, runs: Sequence[NetRun], *, num_threads: int = 2,
         ``lr``, ``betas``, ``eps``, ``X_test``, ``Y_test``, ``record_every``,
         ``eval_every`` (default ``epochs // 50``), ``eps_inputs`` (a dict name →
         ``(d0, M)`` inputs for ``ε_inv``), ``accuracy``, ``entry_columns``,
-        ``negative_slope``, ``dtype`` (default float32).
+        ``negative_slope``, ``dtype`` (default float32), ``engine``,
+        ``chunk_columns`` (see :class:`StackedTrainer`).
 
     Returns
     -------
