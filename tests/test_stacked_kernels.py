@@ -130,9 +130,9 @@ def test_engine_choice_and_errors():
 
 
 def test_chunk_width():
-    assert chunk_width(440, 14000, 4) == 292          # 48 chunks of <= 292 columns
+    assert chunk_width(440, 14000, 4) == 1167         # 12 chunks of <= 1167 columns
     assert chunk_width(440, 100, 4) == 100            # one chunk
-    assert chunk_width(10_000, 5000, 4) == 64         # at least 64 columns
+    assert chunk_width(40_000, 5000, 4) == 64         # at least 64 columns
     w = chunk_width(300, 1000, 4, target=300 * 4 * 300)
     assert w == 250                                   # 4 equal chunks, not 300+300+300+100
     with pytest.raises(ValueError, match="positive"):
