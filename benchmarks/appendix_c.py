@@ -12,7 +12,9 @@ Adam (lr 1e-3), float32 — 160 networks. It times, in one process and with the 
 torch threads (``--threads``, default 2):
 
 (a) ``library_s``: :func:`invariance_lib.experiments.nonlinear.train_appendix_c3`,
-    which stacks every run that sees the same inputs into one matrix product;
+    which stacks every run that sees the same inputs into one matrix product and
+    computes the passes by hand in cache-sized column chunks
+    (:mod:`invariance_lib.experiments.stacked_kernels`);
 (b) ``plain_loop_s``: the same 160 runs one at a time, as a straightforward PyTorch
     loop does them: the augmented data set materialised, an ``nn.Sequential`` of
     ``nn.Linear`` layers and the activation, ``nn.MSELoss``, ``torch.optim.Adam``,

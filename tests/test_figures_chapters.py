@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 from invariance_lib import c4_rotations  # noqa: E402
 from invariance_lib.figures.images import plot_first_moment  # noqa: E402
@@ -143,3 +144,62 @@ def test_error_per_direction_marks_unseen_directions():
     assert np.allclose(ax2.get_lines()[0].get_ydata(), err[1:] * np.sqrt(e[1:]))
     _labelled(ax1), _labelled(ax2), _legends_ok(fig)
     plt.close(fig)
+
+
+def _chapter10_histories():
+    """Fake histories of 4 runs (2 default, 2 invariant starts) for chapter 10."""
+    from invariance_lib.experiments.stacked import NetRun
+    runs = [NetRun("augmentation", 7, a, seed=s, init=i)
+            for i in ("default", "invariant") for a in ("relu", "tanh")
+            for s in (0,)]
+    ev = np.array([0, 10, 20])
+    hists = [SimpleNamespace(eval_epochs=ev, eps_inv={
+        "test images": np.array([1e-1, 5e-2, 2e-2 * (j + 1)]) * (1e-12 if j >= 2 else 1),
+        "Gaussian inputs": np.array([1.0, 0.5, 0.1]) * (0.0 if j >= 2 else 1)})
+        for j in range(4)]
+    return runs, hists
+
+
+def test_split_by_start_groups_the_runs_by_initialisation():
+    from invariance_lib.figures.appendix_c import plot_split_by_start
+    runs, hists = _chapter10_histories()
+    epochs = np.array([0, 5, 10, 15, 20])
+    perp = np.outer(np.linspace(1, 2, 5), [3.0, 4.0, 0.0, 1e-14])
+    fig = plot_split_by_start(epochs, {"perp": perp}, hists, runs)
+    assert len(fig.axes) == 2
+    for ax in fig.axes:
+        _labelled(ax)
+        assert ax.get_yscale() == "log"
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+            "default start", "invariant start"]
+    med = fig.axes[0].get_lines()[0].get_ydata()
+    np.testing.assert_allclose(med, np.median(perp[:, :2], axis=1))
+    low = fig.axes[0].get_lines()[1].get_ydata()   # floored at 1e-12 on the log axis
+    np.testing.assert_allclose(low, 1e-12 + 0 * low)
+    assert list(fig.axes[1].get_lines()[0].get_xdata()) == [0, 10, 20]
+    _legends_ok(fig)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="same runs"):
+        plot_split_by_start(epochs, {"perp": perp[:, :3]}, hists, runs)
+
+
+def test_final_eps_curves_combine_sizes_and_the_grid():
+    from invariance_lib.figures.appendix_c import final_eps_curves, plot_eps_inv_vs_n
+    runs, hists = _chapter10_histories()
+    grid = {(s, 1000): {("relu", 7): np.array([0.3]), ("tanh", 7): np.array([0.4])}
+            for s in ("test images", "Gaussian inputs")}
+    curves = final_eps_curves({250: hists, 1000: None}, runs, grid)
+    assert list(curves) == ["ReLU, test images", "ReLU, Gaussian inputs",
+                            "Tanh, test images", "Tanh, Gaussian inputs"]
+    med, lo, hi = curves["Tanh, test images"]
+    np.testing.assert_allclose(med, [0.04, 0.4])      # run 1's last value; the grid's
+    np.testing.assert_allclose(lo, med)
+    inv = final_eps_curves({250: hists}, runs, init="invariant")
+    assert max(float(h.max()) for _, _, h in inv.values()) < 1e-12
+    with pytest.raises(ValueError, match="grid_table"):
+        final_eps_curves({250: hists, 1000: None}, runs)
+    ax = plot_eps_inv_vs_n([250, 1000], curves)
+    _labelled(ax)
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    assert len(ax.get_legend().get_texts()) == 4
+    plt.close(ax.figure)

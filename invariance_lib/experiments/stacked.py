@@ -22,6 +22,13 @@ differentiated is their sum, so each run's gradient is exactly its own, and Adam
 acts entry by entry, so stacked training is the same as training the runs one at a
 time (up to the summation order inside the products: rounding, see the tests).
 
+Two engines compute the gradient. ``"autograd"`` differentiates the summed
+objective; ``"chunked"`` (:mod:`~invariance_lib.experiments.stacked_kernels`), used
+by default whenever it applies — every run nonlinear, the squared loss, no
+regularisation (chapter 10) — computes the forward and backward passes by hand in
+column chunks that stay in the cache, with one Adam on one flat parameter tensor.
+The two agree up to rounding (``tests/test_stacked_kernels.py``).
+
 Networks are the library's (:class:`~invariance_lib.experiments.networks.DeepLinear`,
 :class:`~invariance_lib.experiments.networks.HardwiredDeepLinear`,
 :class:`~invariance_lib.experiments.networks.TwoLayer`): the stacked parameters are copied from
@@ -60,6 +67,7 @@ from invariance_lib.experiments.recording import InvarianceMetrics
 from invariance_lib.measures import default_entry_columns
 from invariance_lib.experiments.networks import (DeepLinear, HardwiredDeepLinear, TwoLayer,
                                      canonical_activation)
+from invariance_lib.experiments.stacked_kernels import ChunkedGroup
 from invariance_lib.experiments.training import Run
 
 __all__ = ["NetRun", "StackedTrainer", "train_stacked", "median_invariance_error"]
@@ -197,7 +205,9 @@ class _StackGroup:
         self.kind, self.linear, self.basis = kind, linear, basis
         self.X = X.contiguous()                 # (m, N) inputs in group coordinates
         self.Y = Y                              # (dL, N) targets
-        order = sorted(index, key=lambda i: (runs[i].activation or "", runs[i].hidden, i))
+        # by hidden width first: blocks of one width are adjacent, so the chunked
+        # engine does their second layers in one batched product
+        order = sorted(index, key=lambda i: (runs[i].hidden, runs[i].activation or "", i))
         self.order = order
         self.blocks: list[_Block] = []
         start = 0
@@ -224,9 +234,20 @@ class _StackGroup:
 class StackedTrainer:
     """Full-batch Adam training of many two-layer networks, stacked (see the module).
 
-    Parameters are those of :func:`train_stacked`; :meth:`train` returns the
-    histories. :attr:`flops_per_epoch` counts the useful floating-point operations
-    of one training step of all runs (see :meth:`useful_flops`).
+    Parameters are those of :func:`train_stacked`, and:
+
+    engine : {"auto", "autograd", "chunked"}, default "auto"
+        ``"auto"``: the chunked engine (module docstring) when every run is
+        nonlinear, the loss is MSE and no run is regularised, else autograd.
+        ``"chunked"`` refuses other sweeps (ValueError); ``"autograd"`` always
+        differentiates with autograd (the reference).
+    chunk_columns : int, optional
+        Columns (samples) per chunk of the chunked engine; default
+        :func:`~invariance_lib.experiments.stacked_kernels.chunk_width`.
+
+    :meth:`train` returns the histories; :attr:`engine` is the engine used.
+    :meth:`useful_flops` counts the useful floating-point operations of one
+    training step of all runs.
     """
 
     def __init__(self, X, Y, runs: Sequence[NetRun], *, rep=None, loss: str = "mse",
@@ -236,7 +257,8 @@ class StackedTrainer:
                  eval_every: int | None = None, eps_inputs=None,
                  accuracy: bool | None = None, entry_columns: Sequence[int] | None = None,
                  negative_slope: float = 0.01, record_first_layer: bool = False,
-                 dtype: torch.dtype = torch.float32) -> None:
+                 dtype: torch.dtype = torch.float32, engine: str = "auto",
+                 chunk_columns: int | None = None) -> None:
         X, Y = check_samples(X, Y)
         self.runs = _check_runs(runs)
         key = str(loss).lower().strip()
@@ -295,7 +317,22 @@ class StackedTrainer:
         self.first_layer: dict[str, np.ndarray] = {}
         self.record_epochs = _schedule(self.epochs, self.record_every)
         self.eval_epochs = _schedule(self.epochs, self.eval_every)
+        if engine not in ("auto", "autograd", "chunked"):
+            raise ValueError(f"engine must be 'auto', 'autograd' or 'chunked', got "
+                             f"{engine!r}.")
+        if chunk_columns is not None:
+            chunk_columns = check_int(chunk_columns, "chunk_columns")
         self._build()
+        eligible = self.loss_name == "mse" and self.G is None \
+            and all(not g.linear for g in self.groups)
+        if engine == "chunked" and not eligible:
+            raise ValueError("engine='chunked' is for nonlinear runs (activation set) with "
+                             "loss='mse' and no regularisation; use engine='auto'.")
+        #: "chunked" (hand-written passes, :mod:`~invariance_lib.experiments.stacked_kernels`)
+        #: or "autograd"
+        self.engine = "chunked" if eligible and engine != "autograd" else "autograd"
+        if self.engine == "chunked":
+            self._build_kernels(chunk_columns)
 
     # ----------------------------------------------------------- set-up
     def _elements(self) -> np.ndarray:
@@ -379,6 +416,66 @@ class StackedTrainer:
                                        and (self.rep is not None or self.entry_columns)):
             self.metrics = InvarianceMetrics(self.rep, X=X, columns=self.entry_columns,
                                              dtype=self.dtype)
+
+    def _build_kernels(self, width: int | None) -> None:
+        """Move the parameters into one flat tensor and set up the chunked passes.
+
+        ``g.W1``, ``g.b1``, ``blk.W2``, ``blk.b2`` become views of ``self.flat``; their
+        gradients are views of ``self.flat.grad``, written by
+        :meth:`~invariance_lib.experiments.stacked_kernels.ChunkedGroup.step`. In a
+        group the second layers of all blocks are stored one after the other, so
+        adjacent blocks of one hidden width share one batched product.
+        """
+        total = sum(p.numel() for p in self.params)
+        flat = torch.empty(total, dtype=self.dtype)
+        grad = torch.zeros(total, dtype=self.dtype)
+        pos = 0
+
+        def take(p: torch.Tensor) -> int:
+            nonlocal pos
+            start, pos = pos, pos + p.numel()
+            with torch.no_grad():
+                flat[start:pos].copy_(p.reshape(-1))
+            return start
+
+        def view(start: int, shape: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+            n = math.prod(shape)
+            return flat[start:start + n].view(shape), grad[start:start + n].view(shape)
+
+        scale = 1.0 / (self.dL if self.normalization == "mean" else 1)
+        dL = self.dL
+        self.kernels: list[ChunkedGroup] = []
+        self._kernel_index: list[list[list[int]]] = []
+        for g in self.groups:
+            (g.W1, dW1), (g.b1, db1) = (view(take(p), tuple(p.shape)) for p in (g.W1, g.b1))
+            w2_at = [take(blk.W2) for blk in g.blocks]
+            b2_at = [take(blk.b2) for blk in g.blocks]
+            acts, layers = [], []          # layers: [first block, hidden, K, run indices]
+            for j, blk in enumerate(g.blocks):
+                blk.W2 = view(w2_at[j], (blk.K, dL, blk.hidden))[0]
+                blk.b2 = view(b2_at[j], (blk.K, dL, 1))[0]
+                if acts and acts[-1][1] == blk.activation:
+                    acts[-1] = (slice(acts[-1][0].start, blk.rows.stop), blk.activation)
+                else:
+                    acts.append((blk.rows, blk.activation))
+                if layers and layers[-1][1] == blk.hidden:
+                    layers[-1][2] += blk.K
+                    layers[-1][3] += blk.index
+                else:
+                    layers.append([j, blk.hidden, blk.K, list(blk.index)])
+            specs = []
+            for j, h, K, _ in layers:
+                first = g.blocks[j]
+                specs.append((slice(first.start, first.start + K * h), K, h,
+                              *view(w2_at[j], (K, dL, h)), *view(b2_at[j], (K, dL, 1))))
+            # ChunkedGroup wants (rows, K, h, W2, b2, dW2, db2)
+            specs = [(r, K, h, W2, b2, dW2, db2) for (r, K, h, W2, dW2, b2, db2) in specs]
+            self.kernels.append(ChunkedGroup(g.X, g.Y, g.W1, g.b1, dW1, db1, acts, specs,
+                                             scale / g.N, self.slope, width))
+            self._kernel_index.append([la[3] for la in layers])
+        flat.grad = grad
+        self.flat = flat
+        self.params = [flat]
 
     def _model(self, r: NetRun) -> torch.nn.Module:
         """The library's network for run ``r``, initialised from its seed."""
@@ -497,8 +594,13 @@ class StackedTrainer:
         evals = {k: np.full((S, R), np.nan) for k in self.eval_sets}
         eps = {k: np.full((S, R), np.nan) for k in self.eps_inputs}
         opt = torch.optim.Adam(self.params, lr=self.lr, betas=self.betas, eps=self.eps)
+        chunked = self.engine == "chunked"
         for e in range(self.epochs + 1):
-            objs = self.objectives()
+            if chunked:      # losses and (before a step) the gradient, by hand
+                objs = [(index, v) for idx, k in zip(self._kernel_index, self.kernels)
+                        for index, v in zip(idx, k.step(backward=e < self.epochs))]
+            else:
+                objs = self.objectives()
             pos = rec_pos.get(e)
             if pos is not None:
                 for index, v in objs:
@@ -512,8 +614,9 @@ class StackedTrainer:
                 self._evaluate(evals, eps, epos)
             if e == self.epochs:
                 break
-            opt.zero_grad(set_to_none=True)
-            torch.stack([v.sum() for _, v in objs]).sum().backward()
+            if not chunked:
+                opt.zero_grad(set_to_none=True)
+                torch.stack([v.sum() for _, v in objs]).sum().backward()
             opt.step()
         return self._histories(loss, series, evals, eps)
 
@@ -638,7 +741,8 @@ def train_stacked(X, Y, runs: Sequence[NetRun], *, num_threads: int = 2,
         ``lr``, ``betas``, ``eps``, ``X_test``, ``Y_test``, ``record_every``,
         ``eval_every`` (default ``epochs // 50``), ``eps_inputs`` (a dict name →
         ``(d0, M)`` inputs for ``ε_inv``), ``accuracy``, ``entry_columns``,
-        ``negative_slope``, ``dtype`` (default float32).
+        ``negative_slope``, ``dtype`` (default float32), ``engine``,
+        ``chunk_columns`` (see :class:`StackedTrainer`).
 
     Returns
     -------

@@ -193,3 +193,91 @@ def plot_first_layer_split(epochs, split: dict, eps: dict, *, eps_epochs=None):
 
 
 __all__ += ["plot_first_layer_split"]
+
+
+def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median, minimum and maximum over the runs (axis 1) of ``(time, runs)``."""
+    values = np.asarray(values, dtype=float)
+    return np.median(values, axis=1), values.min(axis=1), values.max(axis=1)
+
+
+def plot_split_by_start(epochs, first_layer: dict, histories: Sequence[History],
+                        runs, *, input_set: str = "Gaussian inputs",
+                        floors: tuple[float, float] = (1e-12, 1e-30)):
+    """Open question 3 (chapter 10): :func:`plot_first_layer_split` by initialisation.
+
+    Groups the runs by their ``init`` (``"default"`` and ``"invariant"`` starts of
+    :class:`~invariance_lib.experiments.stacked.NetRun`) and draws, for each group,
+    the median and min–max band of ``‖W_1(I − P)‖_F`` (from a trainer's
+    ``first_layer["perp"]``, shape ``(len(epochs), runs)``) and of the median
+    invariance error ``ε_inv`` on ``input_set`` (``History.eps_inv``).
+
+    Parameters
+    ----------
+    epochs : array
+        Epochs of ``first_layer`` (``StackedTrainer.record_epochs``).
+    first_layer : dict
+        ``StackedTrainer.first_layer`` (trained with ``record_first_layer=True``).
+    histories : sequence of History
+        The trainer's histories, in the order of ``runs``.
+    runs : sequence of NetRun
+    input_set : str, default "Gaussian inputs"
+        Key of ``History.eps_inv``.
+    floors : (float, float), default (1e-12, 1e-30)
+        Values below these are drawn at them (log scale: an invariant start keeps
+        ``‖W_1(I − P)‖`` and ``ε_inv`` at rounding level, or exactly 0).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels; legend labels ``"default start"``, ``"invariant start"``.
+    """
+    runs = list(runs)
+    if len(runs) != len(histories) or first_layer["perp"].shape[1] != len(runs):
+        raise ValueError(f"runs ({len(runs)}), histories ({len(histories)}) and "
+                         f"first_layer['perp'] ({first_layer['perp'].shape[1]} runs) "
+                         f"must describe the same runs.")
+    eps = np.stack([h.eps_inv[input_set] for h in histories], axis=1)
+    split, err = {}, {}
+    for init in ("default", "invariant"):
+        cols = [i for i, r in enumerate(runs) if r.init == init]
+        if cols:
+            split[f"{init} start"] = _band(np.maximum(first_layer["perp"][:, cols],
+                                                      floors[0]))
+            err[f"{init} start"] = _band(np.maximum(eps[:, cols], floors[1]))
+    return plot_first_layer_split(epochs, split, err, eps_epochs=histories[0].eval_epochs)
+
+
+def final_eps_curves(results: dict, runs, grid_table: dict | None = None, *,
+                     activations: Sequence[str] = ("relu", "tanh"),
+                     input_sets: Sequence[str] = ("test images", "Gaussian inputs"),
+                     hidden: int = 7, init: str = "default") -> dict:
+    """Final median ``ε_inv`` against ``N``: ``{label: (median, low, high)}`` over seeds.
+
+    ``results[N]`` is the list of histories of ``runs`` trained on ``N`` images
+    (:func:`~invariance_lib.experiments.nonlinear.run_appendix_c3`), or ``None``
+    when size ``N`` is taken from the grid's ``grid_table[(input_set, N)]``
+    (:func:`~invariance_lib.experiments.nonlinear.final_eps_table`, default starts
+    only). Sizes in increasing order; labels ``"ReLU, test images"`` etc., the
+    input for :func:`plot_eps_inv_vs_n`.
+    """
+    Ns = sorted(results)
+    curves = {}
+    for a in activations:
+        for s in input_sets:
+            cols = []
+            for N in Ns:
+                if results[N] is None:
+                    if grid_table is None or init != "default":
+                        raise ValueError(f"results[{N}] is None: pass the grid's "
+                                         f"grid_table (default starts only).")
+                    cols.append(np.asarray(grid_table[(s, N)][(a, hidden)], dtype=float))
+                else:
+                    cols.append(np.array([
+                        h.eps_inv[s][-1] for h, r in zip(results[N], runs)
+                        if r.activation == a and r.init == init and r.hidden == hidden]))
+            curves[f"{ACTIVATION_NAMES[a]}, {s}"] = _band(np.stack(cols))
+    return curves
+
+
+__all__ += ["plot_split_by_start", "final_eps_curves"]
