@@ -13,12 +13,13 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from invariance_lib import c4_rotations, critical_points, synthetic_regression  # noqa: E402
-from invariance_lib.figures.theory import (plot_cone_chord,  # noqa: E402
-                                           plot_index_set_grids,
-                                           plot_path_explorer, plot_rank_explorer,
-                                           plot_regularised_critical_losses,
-                                           plot_sampling_figure,
-                                           plot_sorted_critical_losses)
+from invariance_lib.figures.augmentation import plot_sampling_figure  # noqa: E402
+from invariance_lib.figures.critical_points import (  # noqa: E402
+    plot_index_set_grids, plot_regularised_critical_losses,
+    plot_sorted_critical_losses)
+from invariance_lib.figures.hardwiring import plot_rank_explorer  # noqa: E402
+from invariance_lib.figures.low_rank import plot_cone_chord  # noqa: E402
+from invariance_lib.figures.regularisation import plot_path_explorer  # noqa: E402
 
 
 @pytest.fixture(scope="module")
