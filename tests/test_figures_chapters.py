@@ -12,9 +12,9 @@ import pytest  # noqa: E402
 
 from invariance_lib import c4_rotations  # noqa: E402
 from invariance_lib.figures.images import plot_first_moment  # noqa: E402
-from invariance_lib.figures.theory import (plot_descent_runs,  # noqa: E402
-                                           plot_escape_losses,
-                                           plot_hardwired_training)
+from invariance_lib.figures.hardwiring import plot_hardwired_training  # noqa: E402
+from invariance_lib.figures.low_rank import (plot_descent_runs,  # noqa: E402
+                                             plot_escape_losses)
 
 
 def _labelled(ax):
@@ -91,7 +91,7 @@ def _legends_ok(fig):
 
 
 def test_path_arrival_relative_and_bold_singular_values():
-    from invariance_lib.figures.theory import plot_path_arrival
+    from invariance_lib.figures.regularisation import plot_path_arrival
     lams = np.logspace(-4, 4, 9)
     sigma = np.column_stack([3 + 0 * lams, 2 + 0 * lams, 1 / (1 + lams)])
     fig = plot_path_arrival(lams, {"d": 2 / (1 + lams)}, lams > 1, sigma,
@@ -104,7 +104,8 @@ def test_path_arrival_relative_and_bold_singular_values():
 
 
 def test_path_crossing_and_path_on_mnist():
-    from invariance_lib.figures.theory import plot_path_crossing, plot_path_on_mnist
+    from invariance_lib.figures.regularisation import (plot_path_crossing,
+                                                       plot_path_on_mnist)
     lams = np.linspace(0.5, 4, 8)
     p = SimpleNamespace(sigma=np.column_stack([lams, 4 - lams]),
                         relative_distance=np.abs(lams - 2))
@@ -122,7 +123,7 @@ def test_path_crossing_and_path_on_mnist():
 
 
 def test_augmentation_sets_bars_and_orbit_weights():
-    from invariance_lib.figures.theory import plot_augmentation_sets
+    from invariance_lib.figures.augmentation import plot_augmentation_sets
     W = {"C4": np.ones((2, 8)), "none": np.arange(16.0).reshape(2, 8)}
     fig = plot_augmentation_sets(W, lambda W: W.sum(), lambda W: W.std(), [0, 2, 4, 6])
     ax1, ax2 = fig.axes
@@ -134,7 +135,7 @@ def test_augmentation_sets_bars_and_orbit_weights():
 
 
 def test_error_per_direction_marks_unseen_directions():
-    from invariance_lib.figures.theory import plot_error_per_direction
+    from invariance_lib.figures.hardwiring import plot_error_per_direction
     e = np.array([0.0, 1e-4, 1e-2, 1.0])
     err = np.array([3.0, 2.0, 1.0, 0.5])
     fig = plot_error_per_direction(e, {"lr 0.01": err})

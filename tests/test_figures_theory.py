@@ -13,12 +13,13 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from invariance_lib import c4_rotations, critical_points, synthetic_regression  # noqa: E402
-from invariance_lib.figures.theory import (plot_cone_chord,  # noqa: E402
-                                           plot_index_set_grids,
-                                           plot_path_explorer, plot_rank_explorer,
-                                           plot_regularised_critical_losses,
-                                           plot_sampling_figure,
-                                           plot_sorted_critical_losses)
+from invariance_lib.figures.augmentation import plot_sampling_figure  # noqa: E402
+from invariance_lib.figures.critical_points import (  # noqa: E402
+    plot_index_set_grids, plot_regularised_critical_losses,
+    plot_sorted_critical_losses)
+from invariance_lib.figures.hardwiring import plot_rank_explorer  # noqa: E402
+from invariance_lib.figures.low_rank import plot_cone_chord  # noqa: E402
+from invariance_lib.figures.regularisation import plot_path_explorer  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +118,31 @@ def test_explorers_draw_the_rows_they_are_given():
     assert np.allclose(fig.axes[1].get_images()[0].get_array(), (W[0] * scale).reshape(14, 14))
     assert np.allclose(fig.axes[0].get_lines()[1].get_xdata(), [lams[2]])
     plt.close(fig)
+
+
+def test_each_figure_function_has_one_home():
+    """The figure modules split by topic (issue 11): every public function lives in
+    exactly one module, is defined there, documents itself, and the old catch-all
+    ``figures.theory`` is gone."""
+    import importlib
+    import pkgutil
+
+    import invariance_lib.figures as figures
+
+    homes = {}
+    for info in pkgutil.iter_modules(figures.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"invariance_lib.figures.{info.name}")
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if callable(obj) and getattr(obj, "__module__", "") == module.__name__:
+                assert name not in homes, f"{name} in {homes.get(name)} and {info.name}"
+                homes[name] = info.name
+                assert obj.__doc__, f"{info.name}.{name} has no docstring"
+    assert "theory" not in {i.name for i in pkgutil.iter_modules(figures.__path__)}
+    assert {"plot_cone_chord", "plot_rank_explorer", "plot_path_arrival",
+            "plot_sampling_figure", "plot_index_set_grids"} <= set(homes)
+    assert homes["plot_descent_runs"] == "low_rank"
+    assert homes["plot_error_per_direction"] == "hardwiring"
+    assert homes["plot_sorted_critical_losses"] == "critical_points"

@@ -204,9 +204,13 @@ def load_book(root: Path = ROOT) -> Book:
             is_code = cells is not None and cells[i].cell_type == "code"
             if is_code:
                 fig = cells[i].metadata.get("mystnb", {}).get("figure", {})
-                if fig.get("name"):
-                    book.targets[fig["name"]] = Target(
-                        doc, "figure", number("figure"), fig.get("caption", ""))
+                # Sphinx numbers every figure with a caption, named or not (an
+                # explorer's default view has a caption and no name)
+                if fig.get("name") or fig.get("caption"):
+                    num = number("figure")
+                    if fig.get("name"):
+                        book.targets[fig["name"]] = Target(
+                            doc, "figure", num, fig.get("caption", ""))
                 continue
             for line in text.splitlines():
                 m = FENCE.match(line)
