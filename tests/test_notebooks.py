@@ -136,9 +136,6 @@ def test_no_stray_reprs(chapter):
             assert " at 0x" not in text, f"{path.name}, code cell {i}: stray repr {text[:80]!r}"
 
 
-# Chapter 10 is being revised under issue 9 (its cells 23 and 28 are longer); the
-# rule of issue 11 holds for every other chapter.
-_PLOTTING_RULE_PENDING = {"10_nonlinear"}
 _PLOTTING = re.compile(r"\b(plt\.\w+|fig\.\w+|ax\w*\.\w+\(|plot_\w+\(|show_images\(|"
                        r"explore\(|\.imshow\(|\.legend\()")
 
@@ -148,8 +145,6 @@ def test_plotting_cells_are_short(chapter):
     12 lines: the drawing lives in ``invariance_lib.figures`` and the notebook keeps
     the call; computation goes in a cell of its own."""
     path, nb = chapter
-    if path.stem in _PLOTTING_RULE_PENDING:
-        pytest.skip(f"{path.stem}: plotting cells not yet moved (issue 9)")
     for i, c in enumerate(nb.cells):
         lines = c.source.rstrip("\n").splitlines()
         if c.cell_type == "code" and _PLOTTING.search(c.source) and len(lines) > 12:
