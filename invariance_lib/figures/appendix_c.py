@@ -292,10 +292,10 @@ def plot_loss_gap(epochs, gaps: dict, ax=None, *, marks: Sequence[int] = (300,),
     line per network, in per cent: a colour per activation, solid for 15 hidden
     units and dashed for 7 (any other width dotted); log epoch axis (epoch 0 is
     left out), a line at zero gap and a dotted vertical line at each epoch of
-    ``marks``.
+    ``marks``; the legend is outside the axes, on the right.
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 4))
+        _, ax = plt.subplots(figsize=(8, 4))
     epochs = np.asarray(epochs)
     keep = epochs > 0
     acts = list(ACTIVATION_NAMES)
@@ -311,7 +311,8 @@ def plot_loss_gap(epochs, gaps: dict, ax=None, *, marks: Sequence[int] = (300,),
     ax.set_xlabel("epoch")
     ax.set_ylabel(r"gap $1 - L_{aug}/L_{hw}$ (%)")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=9, ncol=2)
+    ax.legend(fontsize=9, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    ax.figure.tight_layout()
     return ax
 
 
