@@ -204,3 +204,24 @@ def test_final_eps_curves_combine_sizes_and_the_grid():
     assert ax.get_xscale() == ax.get_yscale() == "log"
     assert len(ax.get_legend().get_texts()) == 4
     plt.close(ax.figure)
+
+
+def test_loss_gap_draws_one_line_per_network_in_per_cent():
+    from invariance_lib.figures.appendix_c import plot_loss_gap
+    epochs = np.array([0, 10, 100, 1000])
+    gaps = {("relu", 7): np.array([0.0, 0.01, 0.05, 0.1]),
+            ("relu", 15): np.array([0.0, 0.02, 0.1, 0.15]),
+            ("tanh", 7): np.array([0.0, -0.01, 0.0, 0.02])}
+    ax = plot_loss_gap(epochs, gaps, marks=(100,))
+    _labelled(ax)
+    assert ax.get_xscale() == "log"
+    lines = ax.get_lines()[:3]
+    assert [ln.get_label() for ln in lines] == [
+        "ReLU, 7 hidden", "ReLU, 15 hidden", "Tanh, 7 hidden"]
+    np.testing.assert_allclose(lines[1].get_xdata(), [10, 100, 1000])  # no epoch 0
+    np.testing.assert_allclose(lines[1].get_ydata(), [2, 10, 15])
+    assert lines[0].get_linestyle() == "--" and lines[1].get_linestyle() == "-"
+    assert lines[0].get_color() == lines[1].get_color() != lines[2].get_color()
+    assert len(ax.get_lines()) == 5                  # the zero line, the mark
+    _legends_ok(ax.figure)
+    plt.close(ax.figure)

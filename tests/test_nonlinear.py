@@ -159,3 +159,42 @@ def test_bad_input():
         train_stacked(X, Y, [NetRun("plain", 3)], loss="hinge")
     with pytest.raises(ValueError, match="probability"):
         train_stacked(X, Y, [NetRun("plain", 3)], loss="cross_entropy")
+
+
+def _fake(method, activation, hidden, loss, epochs=(0, 10, 20)):
+    from types import SimpleNamespace
+    return SimpleNamespace(method=method, epochs=np.asarray(epochs),
+                           loss=np.asarray(loss, dtype=float),
+                           settings={"activation": activation, "hidden": (hidden,),
+                                     "record_every": 10})
+
+
+def test_loss_gaps_is_one_minus_the_ratio_of_seed_medians():
+    from invariance_lib.experiments.nonlinear import loss_gaps
+    hs = [_fake("augmented", "tanh", 7, [1.0, 0.5, s]) for s in (0.2, 0.3, 0.9)]
+    hs += [_fake("hardwired", "tanh", 7, [1.0, 0.5, s]) for s in (0.4, 0.5, 0.6)]
+    hs += [_fake("augmented", "relu", 15, [2.0, 1.0, 0.5]),
+           _fake("hardwired", "relu", 15, [1.0, 1.0, 1.0])]
+    epochs, gaps = loss_gaps(hs)
+    assert list(epochs) == [0, 10, 20]
+    assert list(gaps) == [("relu", 15), ("tanh", 7)]     # the chapter's order
+    # medians: augmented 0.3, hard-wired 0.5 at epoch 20 -> 40% below
+    np.testing.assert_allclose(gaps[("tanh", 7)], [0.0, 0.0, 0.4], atol=1e-15)
+    np.testing.assert_allclose(gaps[("relu", 15)], [-1.0, 0.0, 0.5], atol=1e-15)
+    at, sub = loss_gaps(hs, at=[20, 0])
+    assert list(at) == [20, 0]
+    np.testing.assert_allclose(sub[("tanh", 7)], [0.4, 0.0], atol=1e-15)
+
+
+def test_loss_gaps_bad_input():
+    from invariance_lib.experiments.nonlinear import loss_gaps
+    aug = _fake("augmented", "tanh", 7, [1.0, 0.5, 0.2])
+    hw = _fake("hardwired", "tanh", 7, [1.0, 0.5, 0.4])
+    with pytest.raises(ValueError, match="empty"):
+        loss_gaps([])
+    with pytest.raises(ValueError, match="not recorded"):
+        loss_gaps([aug, hw], at=[15])
+    with pytest.raises(ValueError, match="both augmented and hard-wired"):
+        loss_gaps([aug])
+    with pytest.raises(ValueError, match="same epochs"):
+        loss_gaps([aug, _fake("hardwired", "tanh", 7, [1.0, 0.4], epochs=(0, 5))])

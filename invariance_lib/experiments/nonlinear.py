@@ -102,3 +102,79 @@ def run_appendix_c3(data, sizes: Sequence[int], runs: Sequence[NetRun], *, rep,
 
 
 __all__ += ["final_loss_table", "run_appendix_c3"]
+
+
+def loss_gaps(histories: Sequence[History], at: Sequence[int] | None = None
+              ) -> tuple[np.ndarray, dict[tuple[str, int], np.ndarray]]:
+    """Relative loss gap of augmentation below hard-wiring, per network and epoch.
+
+    For each network (activation, hidden width) and recorded epoch ``t``,
+
+    ``gap(t) = 1 − median_s L_aug(t) / median_s L_hw(t)``,
+
+    the medians over the seeds ``s`` of the training losses of
+    :func:`final_loss_table` (the augmented run's loss is on the augmented set,
+    which for an invariant network equals the loss on the original images). A
+    positive gap means augmentation is below hard-wiring; ``0.1`` is 10% below.
+    This is the comparison behind the paper's first observation on Appendix C.3
+    ("similar loss late in training").
+
+    Parameters
+    ----------
+    histories : sequence of History
+        Augmented and hard-wired runs of the same networks, recorded at the same
+        epochs (one :func:`run_appendix_c3` size).
+    at : sequence of int, optional
+        Return only these epochs (each must have been recorded).
+
+    Returns
+    -------
+    epochs : ndarray (T,)
+        The recorded epochs (or ``at``).
+    gaps : dict
+        ``{(activation, hidden): ndarray (T,)}``.
+
+    Raises
+    ------
+    ValueError
+        If a network lacks one of the two methods, the runs were recorded at
+        different epochs, or an epoch of ``at`` was not recorded.
+    """
+    histories = list(histories)
+    if not histories:
+        raise ValueError("histories is empty: pass the runs of one size of "
+                         "run_appendix_c3.")
+    epochs = np.asarray(histories[0].epochs)
+    if any(not np.array_equal(h.epochs, epochs) for h in histories):
+        raise ValueError("every run must be recorded at the same epochs; pass the "
+                         "histories of one training (same epochs, record_every).")
+    if at is None:
+        pos = np.arange(len(epochs))
+    else:
+        where = {int(e): i for i, e in enumerate(epochs)}
+        missing = [int(e) for e in at if int(e) not in where]
+        if missing:
+            raise ValueError(f"at: epochs {missing} were not recorded (recorded every "
+                             f"{histories[0].settings.get('record_every')} up to "
+                             f"{int(epochs[-1])}); choose recorded epochs.")
+        pos = np.array([where[int(e)] for e in at], dtype=int)
+    losses: dict[tuple[str, int, str], list[np.ndarray]] = {}
+    for h in histories:
+        key = (h.settings["activation"], h.settings["hidden"][0], h.method)
+        losses.setdefault(key, []).append(np.asarray(h.loss, dtype=float)[pos])
+    nets = sorted({(a, w) for a, w, _ in losses},
+                  key=lambda k: (APPENDIX_C3_ACTIVATIONS.index(k[0])
+                                 if k[0] in APPENDIX_C3_ACTIVATIONS else 99, k))
+    gaps = {}
+    for a, w in nets:
+        if (a, w, "augmented") not in losses or (a, w, "hardwired") not in losses:
+            raise ValueError(f"network ({a!r}, {w}) needs both augmented and "
+                             f"hard-wired runs; train both methods "
+                             f"(appendix_c3_runs(methods=...)).")
+        aug = np.median(np.stack(losses[(a, w, "augmented")]), axis=0)
+        hw = np.median(np.stack(losses[(a, w, "hardwired")]), axis=0)
+        gaps[(a, w)] = 1.0 - aug / hw
+    return epochs[pos].copy(), gaps
+
+
+__all__ += ["loss_gaps"]

@@ -281,3 +281,39 @@ def final_eps_curves(results: dict, runs, grid_table: dict | None = None, *,
 
 
 __all__ += ["plot_split_by_start", "final_eps_curves"]
+
+
+def plot_loss_gap(epochs, gaps: dict, ax=None, *, marks: Sequence[int] = (300,),
+                  title: str = "Augmentation below hard-wiring: relative loss gap"):
+    """The relative loss gap of :func:`~invariance_lib.experiments.nonlinear.loss_gaps`.
+
+    ``gaps[(activation, hidden)]`` is ``1 − median L_aug / median L_hw`` over
+    ``epochs`` (chapter 10, the paper's first observation on Appendix C.3). One
+    line per network, in per cent: a colour per activation, solid for 15 hidden
+    units and dashed for 7 (any other width dotted); log epoch axis (epoch 0 is
+    left out), a line at zero gap and a dotted vertical line at each epoch of
+    ``marks``; the legend is outside the axes, on the right.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4))
+    epochs = np.asarray(epochs)
+    keep = epochs > 0
+    acts = list(ACTIVATION_NAMES)
+    for (a, w), g in gaps.items():
+        colour = f"C{acts.index(a)}" if a in acts else "k"
+        style = {15: "-", 7: "--"}.get(w, ":")
+        ax.plot(epochs[keep], 100 * np.asarray(g)[keep], style, color=colour,
+                label=f"{ACTIVATION_NAMES.get(a, a)}, {w} hidden")
+    ax.axhline(0.0, color="0.4", linewidth=0.8)
+    for m in marks:
+        ax.axvline(m, color="0.4", linestyle=":", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(r"gap $1 - L_{aug}/L_{hw}$ (%)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=9, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    ax.figure.tight_layout()
+    return ax
+
+
+__all__ += ["plot_loss_gap"]
