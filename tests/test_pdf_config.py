@@ -22,8 +22,12 @@ def test_pdf_extension_and_fonts_are_configured():
     fonts = CONFIG["sphinx"]["config"]["latex_elements"]["fontpkg"]
     assert r"\setmonofont{DejaVu Sans Mono}" in fonts
     # unicode-math (loaded later by sphinx-jupyterbook-latex) redefines ᵀ: the
-    # text meanings must be set at \begin{document}
-    assert r"\AtBeginDocument{\newunicodechar{⊥}" in fonts and "{ᵀ}" in fonts
+    # text meanings must be set at \begin{document}, and before the .aux file is
+    # read (begindocument/before, not \AtBeginDocument): a label title with ⊥ read
+    # as a plain character differs from the active one at the end, and LaTeX's
+    # last pass said "Label(s) may have changed"
+    assert r"\AddToHook{begindocument/before}{\newunicodechar{⊥}" in fonts
+    assert "{ᵀ}" in fonts and r"\AtBeginDocument" not in fonts
     assert CONFIG["latex"]["latex_engine"] == "xelatex"
 
 
