@@ -28,6 +28,13 @@ def test_pdf_extension_and_fonts_are_configured():
     # last pass said "Label(s) may have changed"
     assert r"\AddToHook{begindocument/before}{\newunicodechar{⊥}" in fonts
     assert "{ᵀ}" in fonts and r"\AtBeginDocument" not in fonts
+    # ℓ (chapter 2's code) is missing from DejaVu Sans Mono
+    assert r"\newunicodechar{ℓ}{\bookell}" in fonts and '\\symbol{"2113}' in fonts
+    # unicode-math makes its Greek math letters "other" at \AtBeginDocument, after the
+    # .aux is read: the same must hold when it is read (a label titled with λ)
+    hook = fonts[fonts.index(r"\AddToHook{begindocument/before}"):]
+    assert r"\bookgreekother" in hook.splitlines()[0]
+    assert '="370' in fonts and '<"3FF' in fonts and r"\catcode\bookcharcode=12" in fonts
     assert CONFIG["latex"]["latex_engine"] == "xelatex"
 
 
