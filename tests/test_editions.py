@@ -150,6 +150,8 @@ def test_solution_code_cells_stay_runnable_and_collapsed(converted):
             # seen in JupyterLab: a solution's printed checks showed under its
             # closed <details> (Exercise 4.2's "parameters: 185" is the answer)
             assert c.metadata["jupyter"]["outputs_hidden"] is True
+            # the folded cell shows its first line: a title, not the answer
+            assert re.match(r"# Solution to Exercise \S+\n", c.source), c.source
     sol4 = [c for c in converted["book/04_hardwiring"].jupyter.cells
             if "solution" in c.metadata.get("tags", [])]
     assert any("parameters: 185" in o.get("text", "") for c in sol4

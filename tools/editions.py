@@ -24,7 +24,8 @@ Conventions (the chapters are read as they are; nothing has to be tagged):
 * A gated solution (``solution-start`` ... ``solution-end``) becomes, in the Jupyter
   edition, ``<details>`` blocks for its markdown and its code cells stay runnable,
   collapsed in JupyterLab, input and output (``jupyter.source_hidden`` and
-  ``jupyter.outputs_hidden``), tagged ``solution``.
+  ``jupyter.outputs_hidden``), tagged ``solution``, with a first line
+  ``# Solution to Exercise 4.1`` (what the folded cell shows).
 * In the student edition the solution's markdown is removed.  A solution code cell
   is split: its top-level ``print(...)`` statements (the checks) stay, as a cell
   tagged ``exercise-check``; the rest becomes a stub that keeps imports, function
@@ -672,6 +673,8 @@ def convert_notebook(book: Book, doc: str) -> Edition:
             # the answer away): both fold in JupyterLab, "•••" to click
             sol.metadata.setdefault("jupyter", {}).update(
                 source_hidden=True, outputs_hidden=True)
+            # a folded cell shows its first line: let that be a title, not code
+            sol.source = f"# Solution to {where}\n{sol.source}"
             tags = sol.metadata.setdefault("tags", [])
             if "solution" not in tags:
                 tags.append("solution")
