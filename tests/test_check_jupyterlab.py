@@ -71,6 +71,11 @@ def test_source_counts_and_numbering_rules():
         == []
     assert cj.titles_in_order(["Lemma 4.2.", "Lemma 4.1."]) == [
         "Lemma 4.1 follows Lemma 4.2"]
+    # an unnumbered page (the appendix) numbers 1, 2, ... (a false failure
+    # of the first run on the appendix)
+    assert cj.titles_in_order(["Proposition 1 (A).", "Proposition 2 (B)."]) == []
+    assert cj.titles_in_order(["Exercise 2.", "Exercise 1."]) == [
+        "Exercise 1 follows Exercise 2"]
     assert cj.CITATION.findall("as shown [Duan and Montúfar, 2026] and "
                                "(Baldi and Hornik, 1989); not [x](y)") == [
         "[Duan and Montúfar, 2026]", "(Baldi and Hornik, 1989)"]

@@ -201,7 +201,9 @@ def titles_in_order(titles: list[str]) -> list[str]:
     for t in titles:
         m = TITLE.match(t)
         kind, number = m.group(1), m.group(2)
-        key = tuple(int(p) for p in number.split(".")[1:] if p.isdigit())
+        # "4.2" -> (2,): within a chapter; an unnumbered page's "2" -> (2,)
+        parts = number.split(".")
+        key = tuple(int(p) for p in (parts[1:] or parts) if p.isdigit())
         if kind in last and key <= last[kind][1]:
             failures.append(f"{kind} {number} follows {kind} {last[kind][0]}")
         last[kind] = (number, key)
