@@ -158,6 +158,19 @@ def test_solution_code_cells_stay_runnable_and_collapsed(converted):
                for o in c.outputs)   # the outputs are kept, only folded
 
 
+def test_references_have_no_latex_left(book, converted):
+    """JupyterLab showed "\\url http://yann\\.lecun\\.com/exdb/mnist/" in the
+    reference list: a ``\\url{...}`` field must become a link."""
+    for doc, ed in converted.items():
+        refs = [c.source for c in ed.jupyter.cells
+                if c.source.startswith("## References")]
+        for text in refs:
+            assert not re.search(r"\\[A-Za-z]", text), (doc, text)
+    refs4 = converted["book/04_hardwiring"].jupyter.cells[-1].source
+    assert ("[http://yann\\.lecun\\.com/exdb/mnist/]"
+            "(http://yann.lecun.com/exdb/mnist/), 1998") in refs4, refs4
+
+
 def test_every_captioned_figure_is_numbered(book, converted):
     """Sphinx numbers a captioned figure without a name too (an explorer's
     default view); JupyterLab showed chapter 4's as "Figure:" before."""

@@ -306,7 +306,19 @@ def _read_bib(root: Path, bibfiles: list[str]) -> dict:
         else:
             data.entries.update(parsed.entries)
     formatted = style.format_entries(data.entries.values())
-    return {e.key: (e.label, e.text.render_as("markdown")) for e in formatted}
+    return {e.key: (e.label, _url_links(e.text.render_as("markdown")))
+            for e in formatted}
+
+
+def _url_links(text: str) -> str:
+    """pybtex leaves a field's ``\\url{...}`` as the text "\\url" and the
+    escaped address (JupyterLab showed "\\url http://yann\\.lecun\\.com/...");
+    make it a Markdown link, as pybtex does for a ``url`` field."""
+    def link(m: re.Match) -> str:
+        url = re.sub(r"\\(.)", r"\1", m.group(1))
+        return f"[{m.group(1)}]({url})"
+    # the backslash of \\url itself comes escaped for Markdown (two of them)
+    return re.sub(r"\\?\\url\s+((?:\\.|[^\s,;\\])+)", link, text)
 
 
 # ----------------------------------------------------------- markdown -> md
