@@ -28,7 +28,8 @@ Markdown cells:
   a bold title "Kind N.M" inside a block quote, with the numbers of each kind
   increasing;
 - MathJax rendered formulas and none is a MathJax error (``mjx-merror``), and no
-  ``$$`` or ``\\tag{`` is left as text;
+  ``$$``, ``\\tag{`` or other LaTeX command (outside formulas and code) is left
+  as text;
 - every stored figure (``img`` in an output) has loaded;
 - links to the online book (``html.baseurl`` of ``_config.yml``) are present;
 - an author-year citation such as "[Duan and Montúfar, 2026]" is visible, and a
@@ -227,6 +228,15 @@ def check_edition(page, edition: str, chapter: str, myst: bool) -> list[str]:
     for raw in ("$$", "\\tag{", "\\begin{"):
         if raw in text:
             failures.append(f"unrendered math {raw!r} in a rendered cell")
+    # LaTeX left as text, outside formulas and code (e.g. a reference's "\\url")
+    plain = page.evaluate("""() => Array.from(document.querySelectorAll(
+        '.jp-MarkdownCell .jp-RenderedMarkdown')).map(e => {
+          const c = e.cloneNode(true);
+          c.querySelectorAll('mjx-container, code, pre').forEach(x => x.remove());
+          return c.textContent; }).join('\\n')""")
+    latex = sorted(set(re.findall(r"\\[A-Za-z]+", plain)))
+    if latex:
+        failures.append(f"LaTeX commands shown as text: {latex[:5]}")
     n_math = page.locator(".jp-RenderedMarkdown mjx-container").count()
     n_err = page.locator(".jp-RenderedMarkdown mjx-merror").count()
     if n_math == 0:
