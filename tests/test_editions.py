@@ -147,6 +147,53 @@ def test_solution_code_cells_stay_runnable_and_collapsed(converted):
         for c in sol:
             assert c.cell_type == "code"
             assert c.metadata["jupyter"]["source_hidden"] is True
+            # seen in JupyterLab: a solution's printed checks showed under its
+            # closed <details> (Exercise 4.2's "parameters: 185" is the answer)
+            assert c.metadata["jupyter"]["outputs_hidden"] is True
+            # the folded cell shows its first line: a title, not the answer
+            assert re.match(r"# Solution to Exercise \S+\n", c.source), c.source
+    sol4 = [c for c in converted["book/04_hardwiring"].jupyter.cells
+            if "solution" in c.metadata.get("tags", [])]
+    assert any("parameters: 185" in o.get("text", "") for c in sol4
+               for o in c.outputs)   # the outputs are kept, only folded
+
+
+def test_references_have_no_latex_left(book, converted):
+    """JupyterLab showed "\\url http://yann\\.lecun\\.com/exdb/mnist/" in the
+    reference list: a ``\\url{...}`` field must become a link."""
+    for doc, ed in converted.items():
+        refs = [c.source for c in ed.jupyter.cells
+                if c.source.startswith("## References")]
+        for text in refs:
+            assert not re.search(r"\\[A-Za-z]", text), (doc, text)
+    refs4 = converted["book/04_hardwiring"].jupyter.cells[-1].source
+    assert ("[http://yann\\.lecun\\.com/exdb/mnist/]"
+            "(http://yann.lecun.com/exdb/mnist/), 1998") in refs4, refs4
+
+
+def test_every_captioned_figure_is_numbered(book, converted):
+    """Sphinx numbers a captioned figure without a name too (an explorer's
+    default view); JupyterLab showed chapter 4's as "Figure:" before."""
+    for doc, ed in converted.items():
+        src = nbformat.read(ROOT / f"{doc}.ipynb", as_version=4)
+        n_captions = sum(bool(c.metadata.get("mystnb", {}).get("figure", {})
+                              .get("caption")) for c in src.cells)
+        heads = [re.search(r"(?:^|\n)(?:<a id=\"[^\"]+\"></a>)?"
+                           r"\*(Fig\. [^:\s]+|Figure):", c.source)
+                 for c in ed.jupyter.cells if c.cell_type == "markdown"]
+        heads = [h.group(1) for h in heads if h]
+        assert len(heads) == n_captions, doc
+        assert "Figure" not in heads, doc
+        prefixes = {h.rsplit(".", 1)[0] for h in heads}
+        assert len(prefixes) <= 1, (doc, heads)
+        ks = [int(h.rsplit(".", 1)[1]) for h in heads]
+        assert ks == list(range(ks[0], ks[0] + len(ks)))[:len(ks)], doc
+    ch4 = "\n".join(_markdown(converted["book/04_hardwiring"].jupyter))
+    assert "*Fig. 4.4: The rank explorer's default view" in ch4
+    # a figure drawn by a solution keeps its caption, folded with the solution
+    ch3 = "\n".join(_markdown(converted["book/03_low_rank_approximation"].jupyter))
+    assert ("<details><summary>Solution to Exercise 3.3 (continued)</summary>"
+            "\n\n<a id=\"fig-deep-plateaus\"></a>*Fig. 3.5: A three-layer") in ch3
 
 
 def test_explorer_widgets_are_dropped(converted):

@@ -23,7 +23,9 @@ Conventions (the chapters are read as they are; nothing has to be tagged):
   table-of-contents order, as Sphinx's ``numfig`` does.
 * A gated solution (``solution-start`` ... ``solution-end``) becomes, in the Jupyter
   edition, ``<details>`` blocks for its markdown and its code cells stay runnable,
-  collapsed in JupyterLab (``jupyter.source_hidden``), tagged ``solution``.
+  collapsed in JupyterLab, input and output (``jupyter.source_hidden`` and
+  ``jupyter.outputs_hidden``), tagged ``solution``, with a first line
+  ``# Solution to Exercise 4.1`` (what the folded cell shows).
 * In the student edition the solution's markdown is removed.  A solution code cell
   is split: its top-level ``print(...)`` statements (the checks) stay, as a cell
   tagged ``exercise-check``; the rest becomes a stub that keeps imports, function
@@ -112,6 +114,8 @@ class Book:
     glossary: dict[str, str] = field(default_factory=dict)   # lower -> term
     glossary_doc: str = ""
     bib: dict | None = None
+    #: the number of every captioned figure, named or not, by (doc, cell index)
+    figure_numbers: dict[tuple[str, int], str] = field(default_factory=dict)
 
     def url(self, doc: str, anchor: str = "") -> str:
         """Address of ``doc`` (and ``#anchor``) in the online book."""
@@ -208,6 +212,7 @@ def load_book(root: Path = ROOT) -> Book:
                 # explorer's default view has a caption and no name)
                 if fig.get("name") or fig.get("caption"):
                     num = number("figure")
+                    book.figure_numbers[doc, i] = num
                     if fig.get("name"):
                         book.targets[fig["name"]] = Target(
                             doc, "figure", num, fig.get("caption", ""))
@@ -301,7 +306,19 @@ def _read_bib(root: Path, bibfiles: list[str]) -> dict:
         else:
             data.entries.update(parsed.entries)
     formatted = style.format_entries(data.entries.values())
-    return {e.key: (e.label, e.text.render_as("markdown")) for e in formatted}
+    return {e.key: (e.label, _url_links(e.text.render_as("markdown")))
+            for e in formatted}
+
+
+def _url_links(text: str) -> str:
+    """pybtex leaves a field's ``\\url{...}`` as the text "\\url" and the
+    escaped address (JupyterLab showed "\\url http://yann\\.lecun\\.com/...");
+    make it a Markdown link, as pybtex does for a ``url`` field."""
+    def link(m: re.Match) -> str:
+        url = re.sub(r"\\(.)", r"\1", m.group(1))
+        return f"[{m.group(1)}]({url})"
+    # the backslash of \\url itself comes escaped for Markdown (two of them)
+    return re.sub(r"\\?\\url\s+((?:\\.|[^\s,;\\])+)", link, text)
 
 
 # ----------------------------------------------------------- markdown -> md
@@ -664,12 +681,23 @@ def convert_notebook(book: Book, doc: str) -> Edition:
                 jup.append(md)
                 continue
             sol = copy.deepcopy(cell)
-            sol.metadata.setdefault("jupyter", {})["source_hidden"] = True
+            # its output is part of the solution too (a printed check can give
+            # the answer away): both fold in JupyterLab, "•••" to click
+            sol.metadata.setdefault("jupyter", {}).update(
+                source_hidden=True, outputs_hidden=True)
+            # a folded cell shows its first line: let that be a title, not code
+            sol.source = f"# Solution to {where}\n{sol.source}"
             tags = sol.metadata.setdefault("tags", [])
             if "solution" not in tags:
                 tags.append("solution")
             _clean_outputs(sol)
             jup.append(sol)
+            ctx.cell = nb.cells.index(cell)
+            caption = _caption(cell, ctx)
+            if caption:  # a figure of the solution: its caption folds too
+                jup.append(nbformat.v4.new_markdown_cell(
+                    f"<details><summary>Solution to {where} (continued)"
+                    f"</summary>\n\n{caption}\n\n</details>"))
             indices = []
             for new, code in student_cells(cell, where):
                 if code is not None:
@@ -712,15 +740,24 @@ def _convert_cell(cell, ctx: Context) -> list:
     if "hide-input" in tags:
         cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
     cells = [cell]
-    fig = cell.metadata.get("mystnb", {}).get("figure", {})
-    if fig.get("caption"):
-        name = fig.get("name")
-        t = ctx.book.targets.get(name) if name else None
-        head = f"Fig. {t.number}" if t and t.number else "Figure"
-        anchor = f'<a id="{name}"></a>' if name else ""
-        cells.append(nbformat.v4.new_markdown_cell(
-            f"{anchor}*{head}: {convert_inline(fig['caption'], ctx)}*"))
+    caption = _caption(cell, ctx)
+    if caption:
+        cells.append(nbformat.v4.new_markdown_cell(caption))
     return cells
+
+
+def _caption(cell, ctx: Context) -> str:
+    """The Markdown caption "*Fig. 4.1: ...*" of a code cell's figure, with the
+    book's number (``ctx.cell`` is the cell's index in the chapter), or ""."""
+    fig = cell.metadata.get("mystnb", {}).get("figure", {})
+    if not fig.get("caption"):
+        return ""
+    name = fig.get("name")
+    t = ctx.book.targets.get(name) if name else None
+    num = t.number if t else ctx.book.figure_numbers.get((ctx.doc, ctx.cell))
+    head = f"Fig. {num}" if num else "Figure"
+    anchor = f'<a id="{name}"></a>' if name else ""
+    return f"{anchor}*{head}: {convert_inline(fig['caption'], ctx)}*"
 
 
 def _references(book: Book, keys: list[str]):
