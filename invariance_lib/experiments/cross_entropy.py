@@ -382,12 +382,7 @@ def stationary_points(problem: CrossEntropyProblem, r: int, *, starts: int = 100
     """
     from scipy.optimize import least_squares
 
-    if not isinstance(problem, CrossEntropyProblem):
-        raise TypeError(f"problem must be a CrossEntropyProblem, got "
-                        f"{type(problem).__name__}.")
-    r = check_int(r, "r")
-    starts = check_int(starts, "starts")
-    rng = np.random.default_rng(check_seed(seed))
+    r, starts, rng = _check_search(problem, r, starts, seed)
     scale = check_scalar(scale, "scale", min_val=0.0, include_boundaries="neither")
     size = r * (problem.m + problem.dL)
     found: list[StationaryPoint] = []
@@ -477,12 +472,7 @@ def lbfgs_starts(problem: CrossEntropyProblem, r: int, *, starts: int = 20,
     """
     from scipy.optimize import minimize
 
-    if not isinstance(problem, CrossEntropyProblem):
-        raise TypeError(f"problem must be a CrossEntropyProblem, got "
-                        f"{type(problem).__name__}.")
-    r = check_int(r, "r")
-    starts = check_int(starts, "starts")
-    rng = np.random.default_rng(check_seed(seed))
+    r, starts, rng = _check_search(problem, r, starts, seed)
     gtol = check_scalar(gtol, "gtol", min_val=0.0, include_boundaries="neither")
     maxiter = check_int(maxiter, "maxiter")
     m, dL = problem.m, problem.dL
@@ -558,3 +548,12 @@ def run_cross_entropy_section4(seeds: Sequence[int] = range(5), *,
                            X_test=data.X_test, Y_test=data.Y_test)
         out.append({"seed": s, "data": data, "histories": hs})
     return out
+
+
+def _check_search(problem, r, starts, seed):
+    """The arguments every many-start search takes: ``(r, starts, rng)``, checked."""
+    if not isinstance(problem, CrossEntropyProblem):
+        raise TypeError(f"problem must be a CrossEntropyProblem, got "
+                        f"{type(problem).__name__}.")
+    return (check_int(r, "r"), check_int(starts, "starts"),
+            np.random.default_rng(check_seed(seed)))
